@@ -1,0 +1,188 @@
+"""The one exception tree of Whimbrel.
+
+Every error a user can cause derives from :class:`WhimbrelError`; the CLI maps the
+tree to exit codes in one place (``whimbrel.cli.app``). Each leaf carries the data
+needed to act on it, and its message is one line: what, where, what to do.
+
+    WhimbrelError
+    ├── ConfigError                    bad or missing configuration (.path, .key)
+    ├── CommandError                   a command cannot do what was asked
+    │   └── UsageError                 arguments that do not fit (exit code 2)
+    ├── ScriptError                    a revision file cannot be read (.path, .lineno)
+    └── RevisionError                  the revision graph or an identifier
+        ├── UnknownRevisionError       no revision or label by that name (.identifier)
+        ├── AmbiguousRevisionError     a prefix matching several (.candidates)
+        ├── MultipleHeadsError         one head needed, several found (.heads)
+        ├── CycleError                 the graph loops (.cycle)
+        ├── DuplicateRevisionError     one id in two files (.revision, .paths)
+        ├── DuplicateBranchLabelError  one label on two revisions (.label, .revisions)
+        ├── MissingReferenceError      down_revision/depends_on naming nothing
+        ├── RelativeStepError          +N/-N past head or base (.identifier)
+        └── RangeError                 a target outside the current lineage
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+__all__ = (
+    "AmbiguousRevisionError",
+    "CommandError",
+    "ConfigError",
+    "CycleError",
+    "DuplicateBranchLabelError",
+    "DuplicateRevisionError",
+    "MissingReferenceError",
+    "MultipleHeadsError",
+    "RangeError",
+    "RelativeStepError",
+    "RevisionError",
+    "ScriptError",
+    "UnknownRevisionError",
+    "UsageError",
+    "WhimbrelError",
+)
+
+
+class WhimbrelError(Exception):
+    """Root of every error Whimbrel raises on purpose."""
+
+
+class ConfigError(WhimbrelError):
+    """The configuration is missing, unreadable or holds a bad value."""
+
+    def __init__(self, message: str, *, path: Path | None = None, key: str | None = None):
+        super().__init__(message)
+        self.path = path
+        self.key = key
+
+
+class CommandError(WhimbrelError):
+    """A command cannot do what was asked (a file exists, a template is unknown...)."""
+
+
+class UsageError(CommandError):
+    """Arguments that do not fit together; the CLI exits with code 2."""
+
+
+class ScriptError(WhimbrelError):
+    """A revision file that cannot be read: syntax error, missing ``revision``..."""
+
+    def __init__(self, message: str, *, path: Path, lineno: int | None = None):
+        where = f"{path}:{lineno}" if lineno is not None else str(path)
+        super().__init__(f"{where}: {message}")
+        self.path = path
+        self.lineno = lineno
+        self.reason = message
+
+
+class RevisionError(WhimbrelError):
+    """Root of the errors about the revision graph and revision identifiers."""
+
+
+class UnknownRevisionError(RevisionError):
+    """No revision, prefix or branch label matches the identifier."""
+
+    def __init__(self, identifier: str, *, hint: str | None = None):
+        message = f"no revision or branch label matches {identifier!r}"
+        message += f"; {hint}" if hint else "; run 'whimbrel history' to list revisions"
+        super().__init__(message)
+        self.identifier = identifier
+
+
+class AmbiguousRevisionError(RevisionError):
+    """A prefix matches several revisions."""
+
+    def __init__(self, identifier: str, candidates: Sequence[str]):
+        shown = ", ".join(sorted(candidates))
+        super().__init__(
+            f"revision prefix {identifier!r} is ambiguous: it matches {shown}; "
+            "give more characters"
+        )
+        self.identifier = identifier
+        self.candidates = tuple(sorted(candidates))
+
+
+class MultipleHeadsError(RevisionError):
+    """One head was needed where the graph (or a branch) has several."""
+
+    def __init__(self, heads: Sequence[str], identifier: str = "head"):
+        shown = ", ".join(heads)
+        super().__init__(
+            f"{identifier!r} is ambiguous: there are {len(heads)} heads ({shown}); "
+            "name one with 'label@head' or a revision id, use 'heads' for all, "
+            "or 'whimbrel merge heads' to join them"
+        )
+        self.heads = tuple(heads)
+        self.identifier = identifier
+
+
+class CycleError(RevisionError):
+    """The revisions form a cycle."""
+
+    def __init__(self, cycle: Sequence[str], *, kind: str = "down_revision"):
+        shown = " -> ".join([*cycle, cycle[0]]) if cycle else "?"
+        super().__init__(
+            f"revision graph has a cycle through {kind}: {shown}; "
+            f"fix the {kind} of one of these files"
+        )
+        self.cycle = tuple(cycle)
+
+
+class DuplicateRevisionError(RevisionError):
+    """Two files declare the same revision id."""
+
+    def __init__(self, revision: str, paths: Sequence[Path]):
+        shown = " and ".join(str(p) for p in paths)
+        super().__init__(
+            f"revision {revision!r} is defined twice, in {shown}; give one a new id"
+        )
+        self.revision = revision
+        self.paths = tuple(paths)
+
+
+class DuplicateBranchLabelError(RevisionError):
+    """Two revisions declare the same branch label."""
+
+    def __init__(self, label: str, revisions: Sequence[str]):
+        super().__init__(
+            f"branch label {label!r} is declared by both {revisions[0]} and {revisions[1]}; "
+            "branch labels must be unique"
+        )
+        self.label = label
+        self.revisions = tuple(revisions)
+
+
+class MissingReferenceError(RevisionError):
+    """A ``down_revision`` or ``depends_on`` names no known revision."""
+
+    def __init__(
+        self, revision: str, missing: str, *, kind: str, path: Path | None = None
+    ) -> None:
+        where = f" ({path})" if path is not None else ""
+        super().__init__(
+            f"revision {revision}{where} has {kind} {missing!r}, which names no revision; "
+            "restore the missing file or correct the reference"
+        )
+        self.revision = revision
+        self.missing = missing
+        self.kind = kind
+        self.path = path
+
+
+class RelativeStepError(RevisionError):
+    """A relative identifier (``+N``, ``-N``, ``rev+N``) walks past head or base."""
+
+    def __init__(self, identifier: str, reason: str):
+        super().__init__(f"cannot resolve {identifier!r}: {reason}")
+        self.identifier = identifier
+        self.reason = reason
+
+
+class RangeError(RevisionError):
+    """A target that is not reachable from the current revisions."""
+
+    def __init__(self, message: str, *, identifier: str | None = None):
+        super().__init__(message)
+        self.identifier = identifier

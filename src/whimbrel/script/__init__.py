@@ -1,0 +1,1 @@
+"""Revision scripts: the pure graph and the directory that holds the files."""
