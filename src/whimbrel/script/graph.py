@@ -1,9 +1,44 @@
-"""The revision graph: pure, synchronous, no I/O."""
+"""The revision graph: pure, synchronous, no I/O.
+
+A :class:`RevisionGraph` is built from the :class:`Revision` nodes declared by the
+revision files. It validates them (duplicates, dangling references, cycles), resolves
+every identifier form (``head``, ``heads``, ``base``, ids and prefixes, branch labels,
+relative steps) and plans upgrade and downgrade walks with the same semantics as
+Alembic: which revisions run, in which order, and how the head rows change.
+
+The database state is always a set of *head rows*; the revisions applied are those
+rows and all their ancestors, ``depends_on`` included.
+"""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
+
+from whimbrel.errors import (
+    AmbiguousRevisionError,
+    CycleError,
+    DuplicateBranchLabelError,
+    DuplicateRevisionError,
+    MissingReferenceError,
+    MultipleHeadsError,
+    RangeError,
+    RelativeStepError,
+    RevisionError,
+    UnknownRevisionError,
+)
+
+__all__ = ("Plan", "Revision", "RevisionGraph", "Step")
+
+# ``[label@][symbol](+|-)N``: the relative identifier forms.
+_RELATIVE = re.compile(r"^(?:(?P<label>.+?)@)?(?P<symbol>\w+)?(?P<steps>[+-]\d+)$")
+_ILLEGAL_ID_CHARS = ("@", "-", "+", ":")
+_MIN_PREFIX = 4
+
+Direction = Literal["up", "down"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,3 +55,581 @@ class Revision:
     depends_on: tuple[str, ...] = ()
     message: str | None = None
     path: Path | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """One revision to run, and the head rows before and after it."""
+
+    revision: str
+    direction: Direction
+    heads_before: tuple[str, ...]
+    heads_after: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """The steps that take the database from ``heads_before`` to ``heads_after``."""
+
+    direction: Direction
+    steps: tuple[Step, ...]
+    heads_before: tuple[str, ...]
+    heads_after: tuple[str, ...]
+
+    @property
+    def revisions(self) -> tuple[str, ...]:
+        """The revision ids in the order they run."""
+        return tuple(step.revision for step in self.steps)
+
+
+class RevisionGraph:
+    """Every revision of a project, validated and indexed.
+
+    Args:
+        revisions: the nodes, in a stable order (file order); ties in ordering
+            (which branch runs first) follow it.
+
+    Raises:
+        DuplicateRevisionError: two nodes share an id.
+        DuplicateBranchLabelError: two nodes declare one label, or a label is an id.
+        MissingReferenceError: a ``down_revision`` or ``depends_on`` names nothing.
+        CycleError: the revisions form a cycle.
+        RevisionError: an id contains a character reserved for identifiers.
+    """
+
+    def __init__(self, revisions: Iterable[Revision]) -> None:
+        self._nodes: dict[str, Revision] = {}
+        for rev in revisions:
+            if rev.revision in self._nodes:
+                first = self._nodes[rev.revision]
+                paths = [p for p in (first.path, rev.path) if p is not None]
+                raise DuplicateRevisionError(rev.revision, paths)
+            bad = [c for c in _ILLEGAL_ID_CHARS if c in rev.revision]
+            if bad or not rev.revision:
+                where = f" in {rev.path}" if rev.path else ""
+                raise RevisionError(
+                    f"revision id {rev.revision!r}{where} is not valid: ids must be non-empty "
+                    f"and may not contain {' '.join(_ILLEGAL_ID_CHARS)}"
+                )
+            self._nodes[rev.revision] = rev
+        self._order = {rev_id: i for i, rev_id in enumerate(self._nodes)}
+
+        self._labels: dict[str, str] = {}
+        for rev in self._nodes.values():
+            for label in rev.branch_labels:
+                owner = self._labels.get(label)
+                if owner is not None:
+                    raise DuplicateBranchLabelError(label, [owner, rev.revision])
+                if label in self._nodes:
+                    raise DuplicateBranchLabelError(label, [label, rev.revision])
+                self._labels[label] = rev.revision
+
+        self._children: dict[str, list[str]] = {r: [] for r in self._nodes}
+        self._dependents: dict[str, list[str]] = {r: [] for r in self._nodes}
+        self._deps: dict[str, tuple[str, ...]] = {}
+        for rev in self._nodes.values():
+            for down in rev.down_revisions:
+                if down not in self._nodes:
+                    raise MissingReferenceError(
+                        rev.revision, down, kind="down_revision", path=rev.path
+                    )
+                self._children[down].append(rev.revision)
+            deps: list[str] = []
+            for dep in rev.depends_on:
+                try:
+                    target = self._lookup(dep)
+                except (UnknownRevisionError, AmbiguousRevisionError) as exc:
+                    raise MissingReferenceError(
+                        rev.revision, dep, kind="depends_on", path=rev.path
+                    ) from exc
+                if target not in deps and target not in rev.down_revisions:
+                    deps.append(target)
+                    self._dependents[target].append(rev.revision)
+            self._deps[rev.revision] = tuple(deps)
+
+        self._check_cycles()
+        self.heads: tuple[str, ...] = tuple(r for r, kids in self._children.items() if not kids)
+        """Revisions that no other revision names as its ``down_revision``."""
+        self.bases: tuple[str, ...] = tuple(
+            r for r, node in self._nodes.items() if not node.down_revisions
+        )
+        """Revisions with no ``down_revision``."""
+        self.real_heads: tuple[str, ...] = tuple(r for r in self.heads if not self._dependents[r])
+        """Heads that no other revision depends on either."""
+        self._label_index: dict[str, frozenset[str]] | None = None
+
+    # -- basic access ------------------------------------------------------------------
+
+    def __len__(self) -> int:
+        return len(self._nodes)
+
+    def __contains__(self, rev_id: object) -> bool:
+        return rev_id in self._nodes
+
+    def __iter__(self) -> Iterator[Revision]:
+        """Iterate the revisions, bases first, in a topological order."""
+        for rev_id in self.topological(self._nodes):
+            yield self._nodes[rev_id]
+
+    def get(self, rev_id: str) -> Revision:
+        """Return the revision with exactly this id.
+
+        Raises:
+            UnknownRevisionError: no revision has this id.
+        """
+        try:
+            return self._nodes[rev_id]
+        except KeyError:
+            raise UnknownRevisionError(rev_id) from None
+
+    def children(self, rev_id: str) -> tuple[str, ...]:
+        """Revisions whose ``down_revision`` names ``rev_id``."""
+        return tuple(self._children[rev_id])
+
+    def dependencies(self, rev_id: str) -> tuple[str, ...]:
+        """The resolved ``depends_on`` ids of a revision."""
+        return self._deps[rev_id]
+
+    def is_branch_point(self, rev_id: str) -> bool:
+        """Whether two or more revisions name ``rev_id`` as their ``down_revision``."""
+        return len(self._children[rev_id]) > 1
+
+    def is_merge_point(self, rev_id: str) -> bool:
+        """Whether the revision has several ``down_revision`` entries."""
+        return len(self._nodes[rev_id].down_revisions) > 1
+
+    def label_owner(self, label: str) -> str | None:
+        """The revision that declares a branch label, if any."""
+        return self._labels.get(label)
+
+    def branch_labels(self, rev_id: str) -> frozenset[str]:
+        """Branch labels a revision belongs to.
+
+        A label covers the revision that declares it, every descendant, and the
+        unbranched line of ancestors below it.
+        """
+        if self._label_index is None:
+            index: dict[str, set[str]] = {r: set() for r in self._nodes}
+            for label, owner in self._labels.items():
+                for rev in self.descendants([owner], include_dependencies=False):
+                    index[rev].add(label)
+                node = owner
+                while len(self._nodes[node].down_revisions) == 1:
+                    node = self._nodes[node].down_revisions[0]
+                    if self.is_branch_point(node):
+                        break
+                    index[node].add(label)
+            self._label_index = {r: frozenset(labels) for r, labels in index.items()}
+        return self._label_index[rev_id]
+
+    # -- traversal ---------------------------------------------------------------------
+
+    def _downs(self, rev_id: str, include_dependencies: bool) -> Sequence[str]:
+        node = self._nodes[rev_id]
+        if include_dependencies and self._deps[rev_id]:
+            return (*self._deps[rev_id], *node.down_revisions)
+        return node.down_revisions
+
+    def _ups(self, rev_id: str, include_dependencies: bool) -> Sequence[str]:
+        if include_dependencies and self._dependents[rev_id]:
+            return (*self._children[rev_id], *self._dependents[rev_id])
+        return self._children[rev_id]
+
+    def ancestors(self, rev_ids: Iterable[str], *, include_dependencies: bool = True) -> set[str]:
+        """The given revisions and everything below them."""
+        return self._closure(rev_ids, lambda r: self._downs(r, include_dependencies))
+
+    def descendants(
+        self, rev_ids: Iterable[str], *, include_dependencies: bool = True
+    ) -> set[str]:
+        """The given revisions and everything above them."""
+        return self._closure(rev_ids, lambda r: self._ups(r, include_dependencies))
+
+    @staticmethod
+    def _closure(start: Iterable[str], edges: Callable[[str], Sequence[str]]) -> set[str]:
+        seen: set[str] = set()
+        todo = list(start)
+        while todo:
+            rev_id = todo.pop()
+            if rev_id in seen:
+                continue
+            seen.add(rev_id)
+            todo.extend(edges(rev_id))
+        return seen
+
+    def topological(self, rev_ids: Collection[str]) -> list[str]:
+        """Order revisions so every one comes after its down revisions and dependencies.
+
+        Branches stay contiguous: a depth-first walk from the newest revisions,
+        following down revisions in declared order.
+        """
+        wanted = set(rev_ids)
+        tops = [
+            r
+            for r in sorted(wanted, key=self._order.__getitem__)
+            if not any(u in wanted for u in self._ups(r, True))
+        ]
+        out: list[str] = []
+        done: set[str] = set()
+        for top in tops:
+            stack: list[tuple[str, Iterator[str]]] = [(top, iter(self._downs(top, True)))]
+            while stack:
+                node, downs = stack[-1]
+                for down in downs:
+                    if down in wanted and down not in done:
+                        stack.append((down, iter(self._downs(down, True))))
+                        break
+                else:
+                    stack.pop()
+                    if node not in done:
+                        done.add(node)
+                        out.append(node)
+        return out
+
+    def _check_cycles(self) -> None:
+        white, grey = 0, 1
+        color = dict.fromkeys(self._nodes, white)
+        black = 2
+        for root in self._nodes:
+            if color[root] != white:
+                continue
+            path: list[str] = [root]
+            stack: list[Iterator[str]] = [iter(self._downs(root, True))]
+            color[root] = grey
+            while stack:
+                for nxt in stack[-1]:
+                    if color[nxt] == grey:
+                        cycle = path[path.index(nxt) :]
+                        cycle.reverse()
+                        kind = "down_revision"
+                        for a, b in zip(cycle, [*cycle[1:], cycle[0]], strict=True):
+                            if a not in self._nodes[b].down_revisions:
+                                kind = "down_revision/depends_on"
+                        raise CycleError(cycle, kind=kind)
+                    if color[nxt] == white:
+                        color[nxt] = grey
+                        path.append(nxt)
+                        stack.append(iter(self._downs(nxt, True)))
+                        break
+                else:
+                    stack.pop()
+                    color[path.pop()] = black
+
+    # -- identifiers -------------------------------------------------------------------
+
+    def _lookup(self, ident: str) -> str:
+        """An exact id, a branch label (its declaring revision) or a unique prefix."""
+        if ident in self._nodes:
+            return ident
+        owner = self._labels.get(ident)
+        if owner is not None:
+            return owner
+        if len(ident) < _MIN_PREFIX:
+            raise UnknownRevisionError(
+                ident,
+                hint=f"a partial id needs at least {_MIN_PREFIX} characters",
+            )
+        matches = [r for r in self._nodes if r.startswith(ident)]
+        if not matches:
+            raise UnknownRevisionError(ident)
+        if len(matches) > 1:
+            raise AmbiguousRevisionError(ident, matches)
+        return matches[0]
+
+    def _label_root(self, label: str) -> str:
+        """The revision that anchors ``label@...``: a declared label or any revision."""
+        try:
+            return self._lookup(label)
+        except UnknownRevisionError:
+            raise UnknownRevisionError(
+                label, hint="no such branch label; run 'whimbrel branches' to list them"
+            ) from None
+
+    def _in_lineage(self, rev_id: str, anchor: str) -> bool:
+        return anchor in self.ancestors([rev_id], include_dependencies=False) or (
+            rev_id in self.ancestors([anchor], include_dependencies=False)
+        )
+
+    def _filter_lineage(self, rev_ids: Iterable[str], label: str | None) -> tuple[str, ...]:
+        if label is None:
+            return tuple(rev_ids)
+        anchor = self._label_root(label)
+        return tuple(r for r in rev_ids if self._in_lineage(r, anchor))
+
+    def resolve(self, identifier: str, *, current: Sequence[str] | None = None) -> tuple[str, ...]:
+        """Resolve an identifier to revision ids (``()`` means base).
+
+        Accepts ``head``, ``heads``, ``base``, ``current``, ids, unique prefixes (at
+        least four characters), branch labels, ``label@head``, ``label@heads``,
+        ``label@base``, ``label@<rev>``, and the relative forms ``+N``, ``-N``,
+        ``<rev>+N``, ``<rev>-N``, ``label@+N``, ``label@-N``. ``current`` is the
+        database's head rows; forms relative to it need it.
+
+        Raises:
+            UnknownRevisionError: nothing matches.
+            AmbiguousRevisionError: a prefix matches several revisions.
+            MultipleHeadsError: ``head`` where there are several heads.
+            RelativeStepError: a relative step past head or base, or an ambiguous walk.
+            RangeError: ``label@<rev>`` where the revision is not on that branch.
+        """
+        match = _RELATIVE.match(identifier)
+        if match:
+            return self._resolve_relative(identifier, match, current)
+        label, _, symbol = identifier.rpartition("@")
+        label_or_none = label or None
+        if symbol == "heads":
+            return self._filter_lineage(self.heads, label_or_none)
+        if symbol == "head":
+            heads = self._filter_lineage(self.heads, label_or_none)
+            if len(heads) > 1:
+                raise MultipleHeadsError(heads, identifier)
+            return heads
+        if symbol == "base":
+            if label_or_none is not None:
+                self._label_root(label_or_none)
+            return ()
+        if symbol == "current":
+            if current is None:
+                raise RelativeStepError(identifier, "it needs the database's current revision")
+            return self._filter_lineage(current, label_or_none)
+        if not symbol:
+            raise UnknownRevisionError(identifier)
+        rev_id = self._lookup(symbol)
+        if label_or_none is not None and not self._in_lineage(
+            rev_id, self._label_root(label_or_none)
+        ):
+            raise RangeError(
+                f"revision {rev_id} is not on branch {label_or_none!r}; "
+                "run 'whimbrel history' to see which branch it is on",
+                identifier=identifier,
+            )
+        return (rev_id,)
+
+    def resolve_one(self, identifier: str, *, current: Sequence[str] | None = None) -> str | None:
+        """Resolve to a single revision id, or ``None`` for base.
+
+        Raises:
+            MultipleHeadsError: the identifier names several revisions.
+            UnknownRevisionError: see :meth:`resolve`.
+        """
+        found = self.resolve(identifier, current=current)
+        if len(found) > 1:
+            raise MultipleHeadsError(found, identifier)
+        return found[0] if found else None
+
+    def _resolve_relative(
+        self, identifier: str, match: re.Match[str], current: Sequence[str] | None
+    ) -> tuple[str, ...]:
+        label: str | None = match["label"]
+        symbol: str | None = match["symbol"]
+        steps = int(match["steps"])
+        if symbol is None:
+            if current is None:
+                raise RelativeStepError(
+                    identifier, "a step relative to the current revision needs the database"
+                )
+            start = self._relative_start(identifier, current, label, steps)
+        else:
+            if label is None and symbol in self._labels:
+                label = symbol
+            anchor = f"{label}@{symbol}" if label is not None and symbol != label else symbol
+            start = self.resolve_one(anchor, current=current)
+        target = self._walk(identifier, start, steps, label)
+        return () if target is None else (target,)
+
+    def _relative_start(
+        self, identifier: str, current: Sequence[str], label: str | None, steps: int
+    ) -> str | None:
+        heads = self._heads_of(current)
+        if label is not None:
+            on_branch = self._filter_lineage(heads, label)
+            if not on_branch:
+                applied = self.ancestors(heads)
+                on_branch = self._filter_lineage(self._maximal(applied), label)
+            heads = on_branch
+        if not heads:
+            if steps < 0:
+                raise RelativeStepError(
+                    identifier, "nothing is applied, so there is nothing below"
+                )
+            return None
+        if len(heads) > 1:
+            raise MultipleHeadsError(heads, identifier)
+        return heads[0]
+
+    def _walk(
+        self, identifier: str, start: str | None, steps: int, label: str | None
+    ) -> str | None:
+        node = start
+        for taken in range(abs(steps)):
+            if steps > 0:
+                options = self.bases if node is None else self.children(node)
+                options = self._filter_lineage(options, label)
+                if not options:
+                    raise RelativeStepError(
+                        identifier, f"only {taken} revision(s) above, not {abs(steps)}"
+                    )
+            else:
+                if node is None:
+                    raise RelativeStepError(
+                        identifier, f"it walks past base after {taken} step(s)"
+                    )
+                options = self._nodes[node].down_revisions
+                if not options:
+                    node = None
+                    continue
+            if len(options) > 1:
+                kind = "branches" if steps > 0 else "merges"
+                raise RelativeStepError(
+                    identifier,
+                    f"{node or 'base'} {kind} into {', '.join(options)}; "
+                    "name the branch with 'label@' or start from a revision id",
+                )
+            node = options[0]
+        return node
+
+    # -- state -------------------------------------------------------------------------
+
+    def _heads_of(self, current: Iterable[str]) -> tuple[str, ...]:
+        rows = list(current)
+        for rev_id in rows:
+            self.get(rev_id)
+        return self._maximal(rows)
+
+    def _maximal(self, rev_ids: Iterable[str]) -> tuple[str, ...]:
+        """The revisions of a set that are no ancestor of another in it."""
+        ids = sorted(set(rev_ids), key=self._order.__getitem__)
+        below = self._closure(
+            [d for r in ids for d in self._downs(r, True)], lambda r: self._downs(r, True)
+        )
+        return tuple(r for r in ids if r not in below)
+
+    def applied(self, current: Iterable[str]) -> set[str]:
+        """Every revision applied in a database whose head rows are ``current``."""
+        return self.ancestors(self._heads_of(current))
+
+    # -- planning ----------------------------------------------------------------------
+
+    def plan_upgrade(self, current: Sequence[str], target: str) -> Plan:
+        """Plan an upgrade from the head rows ``current`` to ``target``.
+
+        Raises:
+            RevisionError: the target cannot be resolved (see :meth:`resolve`).
+        """
+        heads = self._heads_of(current)
+        targets = self.resolve(target, current=heads)
+        needed = self.ancestors(targets) - self.ancestors(heads)
+        steps: list[Step] = []
+        state = list(heads)
+        for rev_id in self.topological(needed):
+            before = tuple(state)
+            downs = set(self._downs(rev_id, True))
+            state = [h for h in state if h not in downs]
+            state.append(rev_id)
+            steps.append(Step(rev_id, "up", before, tuple(state)))
+        return Plan("up", tuple(steps), heads, tuple(state))
+
+    def plan_downgrade(self, current: Sequence[str], target: str) -> Plan:
+        """Plan a downgrade from the head rows ``current`` to ``target``.
+
+        Removes the target's descendants that are applied (and whatever depends on
+        them), newest first.
+
+        Raises:
+            RangeError: the target is above the current revisions.
+            RevisionError: the target cannot be resolved (see :meth:`resolve`).
+        """
+        heads = self._heads_of(current)
+        applied = self.ancestors(heads)
+        remove = self._to_remove(target, heads, applied)
+        steps: list[Step] = []
+        state = list(heads)
+        remaining = set(applied)
+        for rev_id in reversed(self.topological(remove)):
+            before = tuple(state)
+            remaining.discard(rev_id)
+            state = [h for h in state if h != rev_id]
+            candidates = [d for d in self._downs(rev_id, True) if d in remaining]
+            if candidates:
+                # A down revision becomes a head row unless another head implies it.
+                others = self.ancestors(state) if state else set()
+                state.extend(d for d in candidates if d not in others)
+            steps.append(Step(rev_id, "down", before, tuple(state)))
+        return Plan("down", tuple(steps), heads, tuple(state))
+
+    def _to_remove(self, target: str, heads: Sequence[str], applied: set[str]) -> set[str]:
+        """The applied revisions a downgrade to ``target`` takes out."""
+        match = _RELATIVE.match(target)
+        if match and match["symbol"] is None:
+            steps = int(match["steps"])
+            if steps >= 0:
+                raise RelativeStepError(
+                    target, "a downgrade target cannot be above the current; use -N"
+                )
+            # Walk down from the current head, taking out each revision passed.
+            node = self._relative_start(target, heads, match["label"], steps)
+            walked: list[str] = []
+            for taken in range(-steps):
+                if node is None:
+                    raise RelativeStepError(target, f"it walks past base after {taken} step(s)")
+                walked.append(node)
+                downs = self._nodes[node].down_revisions
+                if len(downs) > 1 and taken + 1 < -steps:
+                    raise RelativeStepError(
+                        target,
+                        f"{node} merges {', '.join(downs)}; downgrade to one of them by id",
+                    )
+                node = downs[0] if downs else None
+            return self.descendants(walked) & applied
+        label = target.rpartition("@")[0] or None
+        target_rev = self.resolve_one(target, current=heads)
+        if target_rev is None:
+            if label is None:
+                return set(applied)
+            self._label_root(label)
+            roots: Iterable[str] = [
+                r
+                for r in self._nodes
+                if label in self.branch_labels(r)
+                and not any(label in self.branch_labels(d) for d in self._downs(r, False))
+            ]
+        else:
+            roots = self.children(target_rev)
+            if label is not None and len(roots) > 1:
+                anchor = self._label_root(label)
+                roots = [r for r in roots if self._in_lineage(r, anchor)]
+        remove = self.descendants(roots) & applied
+        if target_rev is not None and not remove and target_rev not in applied:
+            raise RangeError(
+                f"cannot downgrade to {target_rev}: it is not applied "
+                f"(current: {', '.join(heads) or 'base'}); use 'upgrade' to go forward",
+                identifier=target,
+            )
+        return remove
+
+    def iterate(
+        self,
+        upper: str = "heads",
+        lower: str = "base",
+        *,
+        current: Sequence[str] | None = None,
+    ) -> list[str]:
+        """Revisions from ``upper`` down to ``lower``, both included, newest first.
+
+        Raises:
+            RangeError: ``lower`` is not an ancestor of ``upper``.
+            RevisionError: an identifier cannot be resolved (see :meth:`resolve`).
+        """
+        uppers = self.resolve(upper, current=current)
+        lowers = self.resolve(lower, current=current)
+        wanted = self.ancestors(uppers)
+        missing = [r for r in lowers if r not in wanted]
+        if missing:
+            raise RangeError(
+                f"{lower!r} ({', '.join(missing)}) is not an ancestor of {upper!r}; "
+                "write the range as older:newer",
+                identifier=lower,
+            )
+        if lowers:
+            wanted &= self.descendants(lowers, include_dependencies=False)
+        return list(reversed(self.topological(wanted)))
