@@ -237,7 +237,6 @@ def downgrade() -> None:
 _ALEMBIC_INI = """\
 [alembic]
 script_location = migrations
-prepend_sys_path = .
 path_separator = os
 sqlalchemy.url = sqlite:///bench.db
 
@@ -291,7 +290,8 @@ from sqlalchemy import engine_from_config, pool
 from alembic import context
 
 config = context.config
-if config.config_file_name is not None:
+# Programmatic callers (tests) may keep their own logging setup.
+if config.config_file_name is not None and config.attributes.get("configure_logger", True):
     fileConfig(config.config_file_name)
 
 target_metadata = None

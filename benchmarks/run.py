@@ -26,7 +26,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 if __package__ in (None, ""):
     # Run as a script: make ``benchmarks`` importable as a package.
@@ -176,6 +176,13 @@ class CaseResult:
         return verdict(self.ratio, self.target)
 
 
+class ToolRunner(Protocol):
+    @property
+    def tools(self) -> tuple[str, ...]: ...
+
+    def run(self, tool: str, argv: Argv, cwd: Path) -> tuple[float, str]: ...
+
+
 @dataclass(frozen=True, slots=True)
 class Runner:
     """Runs the tools' executables in a project directory and times them."""
@@ -214,7 +221,7 @@ def clear_caches(root: Path) -> int:
     return len(found)
 
 
-def run_case(case: Case, project: Project, runner: Runner, *, repeat: int) -> CaseResult:
+def run_case(case: Case, project: Project, runner: ToolRunner, *, repeat: int) -> CaseResult:
     """Cold run per tool, one warm-up per tool, then ``repeat`` interleaved timed runs."""
     root = project.root
     tools = runner.tools
