@@ -1,0 +1,305 @@
+"""The ``whimbrel`` command line: a typer app over :mod:`whimbrel.command`.
+
+Each subcommand loads the configuration, runs its coroutine with ``anyio.run`` and
+renders the result. Errors become exit codes here and only here: a
+:class:`~whimbrel.errors.WhimbrelError` prints one line and exits 1 (2 for bad
+usage); ``--traceback`` shows the whole story instead.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+import warnings
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+
+from whimbrel import command
+from whimbrel._version import __version__
+from whimbrel.cli import output
+from whimbrel.config import Config, ConfigWarning, mask_url
+from whimbrel.errors import UsageError, WhimbrelError
+
+T = TypeVar("T")
+
+app = typer.Typer(
+    name="whimbrel",
+    help="Async-first database migrations for SQLAlchemy.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+@dataclass(frozen=True, slots=True)
+class GlobalOptions:
+    config: Path | None
+    url: str | None
+    x_args: tuple[str, ...]
+    quiet: bool
+    traceback: bool
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"whimbrel {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    ctx: typer.Context,
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            "-c",
+            "--config",
+            help="Configuration file (whimbrel.toml or pyproject.toml). "
+            "Default: $WHIMBREL_CONFIG, else found by walking up from the current directory.",
+            show_default=False,
+        ),
+    ] = None,
+    url: Annotated[
+        str | None,
+        typer.Option("--url", help="Database URL; overrides $WHIMBREL_URL and the config."),
+    ] = None,
+    x: Annotated[
+        list[str] | None,
+        typer.Option("-x", help="key=value argument for env.py hooks; repeatable."),
+    ] = None,
+    quiet: Annotated[bool, typer.Option("-q", "--quiet", help="Print only errors.")] = False,
+    traceback: Annotated[
+        bool, typer.Option("--traceback", help="Show the full traceback on errors.")
+    ] = False,
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Show the version."),
+    ] = False,
+) -> None:
+    """Async-first database migrations for SQLAlchemy."""
+    ctx.obj = GlobalOptions(
+        config=config, url=url, x_args=tuple(x or ()), quiet=quiet, traceback=traceback
+    )
+
+
+def _options(ctx: typer.Context) -> GlobalOptions:
+    opts = ctx.find_root().obj
+    assert isinstance(opts, GlobalOptions)  # set by main_options before any subcommand
+    return opts
+
+
+def _fail(opts: GlobalOptions, exc: BaseException, code: int) -> typer.Exit:
+    if opts.traceback:
+        raise exc
+    print(f"whimbrel: error: {mask_url(str(exc))}", file=sys.stderr)
+    return typer.Exit(code)
+
+
+def _load_config(opts: GlobalOptions) -> Config:
+    with warnings.catch_warnings():
+        # The CLI prints the configuration's warnings itself, as one line each.
+        warnings.simplefilter("ignore", ConfigWarning)
+        cfg = Config.load(opts.config, url=opts.url, x_args=opts.x_args)
+    if not opts.quiet:
+        for message in cfg.warnings:
+            print(f"whimbrel: warning: {message}", file=sys.stderr)
+    return cfg
+
+
+def _run(ctx: typer.Context, fn: Callable[..., Awaitable[T]], *args: Any, **kwargs: Any) -> T:
+    """Load the configuration, await ``fn(config, *args, **kwargs)``, map errors."""
+    import anyio
+
+    opts = _options(ctx)
+    try:
+        cfg = _load_config(opts)
+        return anyio.run(functools.partial(fn, cfg, *args, **kwargs))
+    except UsageError as exc:
+        raise _fail(opts, exc, 2) from None
+    except WhimbrelError as exc:
+        raise _fail(opts, exc, 1) from None
+    except KeyboardInterrupt:
+        raise _fail(opts, KeyboardInterrupt("interrupted"), 130) from None
+
+
+def _emit(ctx: typer.Context, text: str) -> None:
+    if not _options(ctx).quiet and text:
+        print(text)
+
+
+JsonOption = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
+VerboseOption = Annotated[bool, typer.Option("-v", "--verbose", help="Show full details.")]
+
+
+@app.command()
+def init(
+    ctx: typer.Context,
+    directory: Annotated[str, typer.Argument(help="The script directory to create.")],
+    template: Annotated[
+        str, typer.Option("-t", "--template", help="Project template (see list-templates).")
+    ] = "default",
+    package: Annotated[
+        bool, typer.Option("--package", help="Write __init__.py files in the new directories.")
+    ] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Create a new migration environment: configuration, template and versions directory."""
+    import anyio
+
+    opts = _options(ctx)
+    cfg = Config(config_file=opts.config.resolve()) if opts.config else None
+    try:
+        result = anyio.run(
+            functools.partial(command.init, cfg, directory, template=template, package=package)
+        )
+    except WhimbrelError as exc:
+        raise _fail(opts, exc, 2 if isinstance(exc, UsageError) else 1) from None
+    _emit(ctx, output.render(result, as_json=as_json))
+
+
+def list_templates(ctx: typer.Context, as_json: JsonOption = False) -> None:
+    """List the project templates that init can use."""
+    import anyio
+
+    result = anyio.run(command.list_templates, None)
+    _emit(ctx, output.render(result, as_json=as_json))
+
+
+app.command("list-templates")(list_templates)
+app.command("list_templates", hidden=True)(list_templates)
+
+
+@app.command()
+def revision(
+    ctx: typer.Context,
+    message: Annotated[
+        str | None, typer.Option("-m", "--message", help="Message (docstring and file slug).")
+    ] = None,
+    head: Annotated[
+        str, typer.Option("--head", help="Revision the new one follows: head, base, label@head.")
+    ] = "head",
+    splice: Annotated[
+        bool, typer.Option("--splice", help="Allow --head to name a non-head (new branch).")
+    ] = False,
+    branch_label: Annotated[
+        list[str] | None, typer.Option("--branch-label", help="Branch label; repeatable.")
+    ] = None,
+    depends_on: Annotated[
+        list[str] | None,
+        typer.Option("--depends-on", help="Revision or label this one depends on; repeatable."),
+    ] = None,
+    version_path: Annotated[
+        Path | None, typer.Option("--version-path", help="Version location to write into.")
+    ] = None,
+    rev_id: Annotated[
+        str | None, typer.Option("--rev-id", help="Use this revision id instead of a new one.")
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Create a new revision file."""
+    result = _run(
+        ctx,
+        command.revision,
+        message=message,
+        head=head,
+        splice=splice,
+        branch_label=branch_label,
+        depends_on=depends_on,
+        version_path=version_path,
+        rev_id=rev_id,
+    )
+    _emit(ctx, output.render_generated(result, as_json=as_json))
+
+
+@app.command()
+def merge(
+    ctx: typer.Context,
+    revisions: Annotated[
+        list[str] | None, typer.Argument(help="Revisions to merge (default: heads).")
+    ] = None,
+    message: Annotated[str | None, typer.Option("-m", "--message", help="Message.")] = None,
+    branch_label: Annotated[
+        list[str] | None, typer.Option("--branch-label", help="Branch label; repeatable.")
+    ] = None,
+    rev_id: Annotated[str | None, typer.Option("--rev-id", help="Revision id to use.")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Create a merge revision joining two or more revisions."""
+    result = _run(
+        ctx,
+        command.merge,
+        revisions or ["heads"],
+        message=message,
+        branch_label=branch_label,
+        rev_id=rev_id,
+    )
+    _emit(ctx, output.render_generated(result, as_json=as_json))
+
+
+@app.command()
+def heads(
+    ctx: typer.Context,
+    verbose: VerboseOption = False,
+    resolve_dependencies: Annotated[
+        bool,
+        typer.Option("--resolve-dependencies", help="Leave out heads others depend on."),
+    ] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Show the head revisions of the script directory."""
+    result = _run(ctx, command.heads, resolve_dependencies=resolve_dependencies)
+    _emit(ctx, output.render(result, as_json=as_json, verbose=verbose))
+
+
+@app.command()
+def branches(
+    ctx: typer.Context, verbose: VerboseOption = False, as_json: JsonOption = False
+) -> None:
+    """Show the branch points of the script directory."""
+    result = _run(ctx, command.branches)
+    _emit(ctx, output.render(result, as_json=as_json, verbose=verbose))
+
+
+@app.command()
+def history(
+    ctx: typer.Context,
+    rev_range: Annotated[
+        str | None, typer.Option("-r", "--rev-range", help="Range start:end (start older).")
+    ] = None,
+    verbose: VerboseOption = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Show revisions, newest first."""
+    result = _run(ctx, command.history, rev_range=rev_range)
+    _emit(ctx, output.render(result, as_json=as_json, verbose=verbose))
+
+
+@app.command()
+def show(
+    ctx: typer.Context,
+    rev: Annotated[list[str], typer.Argument(help="Revision identifier(s), e.g. head.")],
+    as_json: JsonOption = False,
+) -> None:
+    """Show the details of a revision."""
+    result = _run(ctx, command.show, rev)
+    _emit(ctx, output.render(result, as_json=as_json, verbose=True))
+
+
+@app.command()
+def edit(
+    ctx: typer.Context,
+    rev: Annotated[str, typer.Argument(help="Revision to edit.")] = "head",
+) -> None:
+    """Open a revision file in $VISUAL or $EDITOR."""
+    _run(ctx, command.edit, rev)
+
+
+def main() -> None:
+    """Entry point of the ``whimbrel`` console script."""
+    app(prog_name="whimbrel")

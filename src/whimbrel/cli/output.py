@@ -1,0 +1,138 @@
+"""Text and JSON rendering of command results.
+
+Plain text follows Alembic's layout so habits carry over. Colour is added only when
+stdout is a terminal and ``NO_COLOR`` is unset; JSON never has colour.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+
+from whimbrel.results import (
+    BranchesResult,
+    EditResult,
+    HeadsResult,
+    HistoryResult,
+    InitResult,
+    RevisionInfo,
+    ShowResult,
+    TemplateInfo,
+    to_data,
+)
+
+_STYLES = {"rev": "\x1b[33m", "tag": "\x1b[36m", "dim": "\x1b[2m", "ok": "\x1b[32m"}
+
+
+def use_colour() -> bool:
+    """Whether to colour output: a terminal, and no ``NO_COLOR`` in the environment."""
+    return sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+
+
+def _style(text: str, kind: str, colour: bool) -> str:
+    return f"{_STYLES[kind]}{text}\x1b[0m" if colour else text
+
+
+def render(result: object, *, as_json: bool = False, verbose: bool = False) -> str:
+    """Render any command result as text (or JSON)."""
+    if as_json:
+        return json.dumps(to_data(result), indent=2)
+    colour = use_colour()
+    if isinstance(result, HeadsResult):
+        return _lines(result.heads, verbose, colour, history=False)
+    if isinstance(result, HistoryResult):
+        return _lines(result.revisions, verbose, colour, history=True)
+    if isinstance(result, ShowResult):
+        return "\n\n".join(_verbose(r, colour) for r in result.revisions)
+    if isinstance(result, BranchesResult):
+        blocks = []
+        for point in result.branch_points:
+            head = _describe(point.revision, colour)
+            if verbose:
+                head = _verbose(point.revision, colour)
+            pad = " " * 10
+            kids = [
+                f"{pad}-> {_describe(child, colour)}, {child.message or ''}"
+                for child in point.children
+            ]
+            blocks.append("\n".join([head, *kids]))
+        return "\n".join(blocks)
+    if isinstance(result, InitResult):
+        made = "\n".join(f"  created {p}" for p in result.created)
+        return (
+            f"{made}\nNew project from template {result.template!r}: edit "
+            f"{result.config_file} (url, target_metadata), then 'whimbrel revision -m ...'."
+        )
+    if isinstance(result, EditResult):
+        return f"edited {result.path}"
+    if isinstance(result, list) and all(isinstance(t, TemplateInfo) for t in result):
+        width = max((len(t.name) for t in result), default=0)
+        listed = "\n".join(f"  {t.name.ljust(width)}  {t.description}" for t in result)
+        return f"Available templates:\n{listed}\n\nwhimbrel init --template NAME DIRECTORY"
+    raise TypeError(f"no renderer for {type(result).__name__}")
+
+
+def render_generated(result: RevisionInfo, *, as_json: bool = False) -> str:
+    """Render the revision that ``revision`` or ``merge`` wrote."""
+    if as_json:
+        return json.dumps(to_data(result), indent=2)
+    return f"Generated {result.path} ({_style(result.revision, 'rev', use_colour())})"
+
+
+def _describe(info: RevisionInfo, colour: bool) -> str:
+    text = _style(info.revision, "rev", colour)
+    tags = [f"({label})" for label in info.branch_labels]
+    if info.is_head:
+        tags.append("(head)")
+    if info.is_branch_point:
+        tags.append("(branchpoint)")
+    if info.is_merge_point:
+        tags.append("(mergepoint)")
+    if info.depends_on:
+        tags.append(f"(depends on {', '.join(info.depends_on)})")
+    if tags:
+        text += " " + _style(" ".join(tags), "tag", colour)
+    return text
+
+
+def _lines(
+    revisions: tuple[RevisionInfo, ...], verbose: bool, colour: bool, *, history: bool
+) -> str:
+    if verbose:
+        return "\n\n".join(_verbose(r, colour) for r in revisions)
+    out = []
+    for info in revisions:
+        if not history:
+            out.append(_describe(info, colour))
+            continue
+        out.append(f"{_parents(info)} -> {_describe(info, colour)}, {info.message or ''}")
+    return "\n".join(out)
+
+
+def _parents(info: RevisionInfo) -> str:
+    if not info.down_revisions:
+        return "<base>"
+    if len(info.down_revisions) == 1:
+        return info.down_revisions[0]
+    return "(" + ", ".join(info.down_revisions) + ")"
+
+
+def _verbose(info: RevisionInfo, colour: bool) -> str:
+    lines = [f"Rev: {_describe(info, colour)}"]
+    if info.is_merge_point:
+        lines.append(f"Merges: {', '.join(info.down_revisions)}")
+    else:
+        lines.append(f"Parent: {_parents(info)}")
+    if info.depends_on:
+        lines.append(f"Also depends on: {', '.join(info.depends_on)}")
+    if info.is_branch_point:
+        lines.append(f"Branches into: {', '.join(info.children)}")
+    if info.branch_labels:
+        lines.append(f"Branch names: {', '.join(info.branch_labels)}")
+    lines.append(f"Path: {info.path}")
+    doc = (info.doc or info.message or "").strip("\n")
+    if doc:
+        lines.append("")
+        lines.extend(f"    {line}".rstrip() for line in doc.splitlines())
+    return "\n".join(lines)

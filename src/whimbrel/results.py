@@ -1,0 +1,122 @@
+"""Frozen result objects returned by the commands; the CLI renders them.
+
+Every result serialises to plain JSON data with :func:`to_data` (``--json``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+__all__ = (
+    "BranchPoint",
+    "BranchesResult",
+    "EditResult",
+    "HeadsResult",
+    "HistoryResult",
+    "InitResult",
+    "RevisionInfo",
+    "ShowResult",
+    "TemplateInfo",
+    "to_data",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class RevisionInfo:
+    """What the script directory knows about one revision, without running it."""
+
+    revision: str
+    down_revisions: tuple[str, ...]
+    branch_labels: tuple[str, ...]
+    depends_on: tuple[str, ...]
+    message: str | None
+    path: Path
+    doc: str | None
+    create_date: str | None
+    is_head: bool
+    is_base: bool
+    is_branch_point: bool
+    is_merge_point: bool
+    children: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class TemplateInfo:
+    """A project template for ``init``."""
+
+    name: str
+    description: str
+
+
+@dataclass(frozen=True, slots=True)
+class InitResult:
+    """What ``init`` created."""
+
+    directory: Path
+    config_file: Path
+    template: str
+    created: tuple[Path, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class HeadsResult:
+    """The head revisions of the script directory."""
+
+    heads: tuple[RevisionInfo, ...]
+    resolve_dependencies: bool
+
+
+@dataclass(frozen=True, slots=True)
+class BranchPoint:
+    """A revision that two or more revisions follow."""
+
+    revision: RevisionInfo
+    children: tuple[RevisionInfo, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class BranchesResult:
+    """Every branch point of the script directory."""
+
+    branch_points: tuple[BranchPoint, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryResult:
+    """Revisions of a range, newest first."""
+
+    revisions: tuple[RevisionInfo, ...]
+    lower: str
+    upper: str
+
+
+@dataclass(frozen=True, slots=True)
+class ShowResult:
+    """Full details of the revisions named."""
+
+    revisions: tuple[RevisionInfo, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class EditResult:
+    """The revision file opened in the editor."""
+
+    revision: str
+    path: Path
+    editor: str
+
+
+def to_data(result: object) -> Any:
+    """Turn a result (or a list or tuple of them) into JSON-ready data."""
+    if dataclasses.is_dataclass(result) and not isinstance(result, type):
+        return {f.name: to_data(getattr(result, f.name)) for f in dataclasses.fields(result)}
+    if isinstance(result, list | tuple):
+        return [to_data(item) for item in result]
+    if isinstance(result, dict):
+        return {str(k): to_data(v) for k, v in result.items()}
+    if isinstance(result, Path):
+        return str(result)
+    return result
