@@ -446,9 +446,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {e}", file=sys.stderr)
         return 2
 
+    title = "Alembic alone" if args.alembic_only else "Whimbrel vs Alembic"
     print(
-        f"\nWhimbrel vs Alembic: N={args.revisions} revisions, {args.repeat} timed runs "
-        f"per tool after 1 warm-up, interleaved; wall time of the whole process"
+        f"\n{title}: N={args.revisions} revisions, {args.repeat} timed runs per tool "
+        f"after 1 warm-up, interleaved; wall time of the whole process"
     )
     if args.revisions != SPEC_REVISIONS:
         print(f"(the targets are specified at N={SPEC_REVISIONS}; at this N they are indicative)")
