@@ -208,8 +208,9 @@ class Runner:
         return elapsed, proc.stdout
 
 
-# Cache directories a "cold" run must not find: Whimbrel's header cache and the
-# bytecode Python writes next to imported revision files.
+# Cache directories a "cold" run must not find: Python's bytecode for imported revision
+# files, and Whimbrel's header cache (``<script_location>/__pycache__/whimbrel-headers.json``;
+# ``.whimbrel-cache`` covers any other cache directory Whimbrel may grow).
 CACHE_DIR_NAMES = (".whimbrel-cache", "__pycache__")
 
 
