@@ -1,0 +1,1 @@
+"""Per-dialect DDL implementations built on SQLAlchemy's constructs and compilers."""
