@@ -1,0 +1,18 @@
+"""Shared fixtures: a fresh, real database per test on SQLite, PostgreSQL and MariaDB."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+import pytest_asyncio
+
+from databases import DIALECTS, TestDatabase, provision
+
+
+@pytest_asyncio.fixture(params=DIALECTS)
+async def database(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[TestDatabase]:
+    """A fresh database on each dialect in turn (sqlite, postgresql, mariadb)."""
+    async for db in provision(request.param, tmp_path):
+        yield db
