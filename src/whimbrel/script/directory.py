@@ -437,11 +437,14 @@ class ScriptDirectory:
             ScriptError: A revision file is broken; the first one by path is reported
                 after the others have been cached.
         """
+        return self._scripts(missing_ok=False)
+
+    def _scripts(self, *, missing_ok: bool) -> list[Script]:
         if not self.script_location.is_dir():
             raise CommandError(
                 f"script directory {self.script_location} does not exist; run 'whimbrel init'"
             )
-        found = self._scan()
+        found = self._scan(missing_ok=missing_ok)
         old = self._entries
         if old is None:
             old = self._load_cache()
@@ -506,13 +509,13 @@ class ScriptDirectory:
             raise DuplicateRevisionError(rev_id, [s.path for s in matches])
         return matches[0]
 
-    def _scan(self) -> dict[str, tuple[int, int]]:
+    def _scan(self, *, missing_ok: bool) -> dict[str, tuple[int, int]]:
         found: dict[str, tuple[int, int]] = {}
         for location in self.version_paths:
             try:
                 self._scan_dir(os.path.abspath(location), found)
             except FileNotFoundError:
-                if self.version_locations:
+                if self.version_locations and not missing_ok:
                     raise CommandError(
                         f"version location {location} does not exist; create it or "
                         "correct 'version_locations'"
@@ -612,7 +615,8 @@ class ScriptDirectory:
         """
         from whimbrel.script.templates import render_revision, revision_template
 
-        existing = self.scripts()
+        # A configured version location that does not exist yet is created below.
+        existing = self._scripts(missing_ok=True)
         if rev_id is None:
             rev_id = uuid.uuid4().hex[-12:]
         elif not _REV_ID.fullmatch(rev_id):

@@ -83,13 +83,14 @@ class HookResult:
 
 
 def default_post_write_hooks() -> tuple[HookSpec, ...]:
-    """Return the hooks ``whimbrel init`` offers: ``ruff check --fix`` then ``ruff format``."""
+    """Return the hooks ``whimbrel init`` offers: ``ruff check --fix``, ``ruff format``."""
     return (
         HookSpec(
             name="ruff_check",
             type="module",
             target="ruff",
-            options=f"check --fix {REVISION_SCRIPT_FILENAME}",
+            # A lint finding the fixer cannot fix must not fail writing the revision.
+            options=f"check --fix --exit-zero {REVISION_SCRIPT_FILENAME}",
         ),
         HookSpec(
             name="ruff_format",

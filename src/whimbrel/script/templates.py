@@ -86,6 +86,10 @@ def render_revision(
     Raises:
         CommandError: The template uses an unknown or malformed placeholder.
     """
+    down_revisions, branch_labels, depends_on = (
+        (ids,) if isinstance(ids, str) else tuple(ids)
+        for ids in (down_revisions, branch_labels, depends_on)
+    )
     values = {
         "message": _docstring_text((message or "").strip() or "empty message"),
         "up_revision": rev_id,
@@ -130,8 +134,6 @@ def _str_literal(value: str) -> str:
 
 
 def _ids_literal(ids: Sequence[str]) -> str:
-    if isinstance(ids, str):
-        ids = (ids,)
     if not ids:
         return "None"
     if len(ids) == 1:

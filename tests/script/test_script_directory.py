@@ -1,0 +1,296 @@
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from whimbrel.errors import (
+    CommandError,
+    DuplicateRevisionError,
+    ScriptError,
+    UnknownRevisionError,
+)
+from whimbrel.script import directory as directory_module
+from whimbrel.script.directory import CACHE_NAME, Script, ScriptDirectory, parse_script
+
+
+def revision_source(rev: str, down: str | None = None, message: str = "a step") -> str:
+    return (
+        f'"""{message}\n\nRevision ID: {rev}\n"""\n'
+        f"revision = {rev!r}\n"
+        f"down_revision = {down!r}\n\n"
+        "def upgrade():\n    pass\n\n"
+        "def downgrade():\n    pass\n"
+    )
+
+
+def write_rev(directory: Path, rev: str, down: str | None = None, *, name: str = "") -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / (name or f"{rev}_step.py")
+    path.write_text(revision_source(rev, down))
+    return path
+
+
+def age(path: Path, seconds: int = 3600) -> None:
+    """Move a file's mtime into the past, out of the racily-clean window."""
+    st = path.stat()
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns - seconds * 1_000_000_000))
+
+
+@pytest.fixture
+def parses(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[Path]]:
+    seen: list[Path] = []
+    real = directory_module.parse_script
+
+    def counting(path: Path, source: bytes | None = None) -> Script:
+        seen.append(path)
+        return real(path, source)
+
+    monkeypatch.setattr(directory_module, "parse_script", counting)
+    yield seen
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    location = tmp_path / "migrations"
+    versions = location / "versions"
+    write_rev(versions, "a1")
+    write_rev(versions, "b2", "a1")
+    write_rev(versions, "c3", "b2")
+    return location
+
+
+def test_scripts_sorted_and_filtered(project: Path) -> None:
+    versions = project / "versions"
+    (versions / "__init__.py").write_text("")
+    (versions / ".hidden.py").write_text("broken(")
+    (versions / "notes.txt").write_text("x")
+    (versions / "__pycache__").mkdir()
+    (versions / "__pycache__" / "x.py").write_text("broken(")
+    (versions / "sub").mkdir()
+    write_rev(versions / "sub", "d4", "c3")
+    scripts = ScriptDirectory(script_location=project).scripts()
+    assert [s.id for s in scripts] == ["a1", "b2", "c3"]
+    assert [s.path for s in scripts] == sorted(s.path for s in scripts)
+    assert all(s.path.is_absolute() for s in scripts)
+
+
+def test_recursive_version_locations(project: Path) -> None:
+    write_rev(project / "versions" / "sub" / "deeper", "d4", "c3")
+    scripts = ScriptDirectory(script_location=project, recursive_version_locations=True)
+    assert [s.id for s in scripts.scripts()] == ["a1", "b2", "c3", "d4"]
+
+
+def test_missing_script_location(tmp_path: Path) -> None:
+    with pytest.raises(CommandError, match=r"does not exist; run 'whimbrel init'"):
+        ScriptDirectory(script_location=tmp_path / "nope").scripts()
+
+
+def test_missing_default_versions_is_empty(tmp_path: Path) -> None:
+    (tmp_path / "migrations").mkdir()
+    assert ScriptDirectory(script_location=tmp_path / "migrations").scripts() == []
+
+
+def test_missing_configured_version_location(project: Path, tmp_path: Path) -> None:
+    scripts = ScriptDirectory(
+        script_location=project,
+        version_locations=[project / "versions", tmp_path / "elsewhere"],
+    )
+    with pytest.raises(CommandError, match="elsewhere does not exist"):
+        scripts.scripts()
+
+
+def test_several_version_locations(project: Path, tmp_path: Path) -> None:
+    other = tmp_path / "other"
+    write_rev(other, "x9", "c3")
+    scripts = ScriptDirectory(
+        script_location=project, version_locations=[project / "versions", other]
+    )
+    assert sorted(s.id for s in scripts.scripts()) == ["a1", "b2", "c3", "x9"]
+
+
+def test_broken_file_reported_after_caching_the_rest(project: Path, parses: list[Path]) -> None:
+    broken = project / "versions" / "0_broken.py"
+    broken.write_text("revision = 'z'\n")
+    scripts = ScriptDirectory(script_location=project)
+    with pytest.raises(ScriptError, match="no upgrade") as info:
+        scripts.scripts()
+    assert info.value.path == broken
+    assert len(parses) == 4
+    parses.clear()
+    broken.unlink()
+    assert [s.id for s in scripts.scripts()] == ["a1", "b2", "c3"]
+    assert parses == []
+
+
+def test_second_call_parses_nothing(project: Path, parses: list[Path]) -> None:
+    scripts = ScriptDirectory(script_location=project)
+    first = scripts.scripts()
+    assert len(parses) == 3
+    parses.clear()
+    second = scripts.scripts()
+    assert parses == []
+    assert second == first
+    assert all(a is b for a, b in zip(first, second, strict=True))
+
+
+def test_changed_file_is_reparsed(project: Path, parses: list[Path]) -> None:
+    scripts = ScriptDirectory(script_location=project)
+    scripts.scripts()
+    parses.clear()
+    target = project / "versions" / "b2_step.py"
+    target.write_text(revision_source("b2", "a1", message="a longer, edited message"))
+    result = {s.id: s for s in scripts.scripts()}
+    assert parses == [target]
+    assert result["b2"].message == "a longer, edited message"
+
+
+def test_same_size_new_mtime_is_reparsed(project: Path, parses: list[Path]) -> None:
+    scripts = ScriptDirectory(script_location=project)
+    scripts.scripts()
+    parses.clear()
+    target = project / "versions" / "a1_step.py"
+    target.write_text(target.read_text().replace("a step", "b step"))
+    age(target, 10)
+    assert {s.id: s for s in scripts.scripts()}["a1"].message == "b step"
+    assert parses == [target]
+
+
+def test_added_and_removed_files(project: Path, parses: list[Path]) -> None:
+    scripts = ScriptDirectory(script_location=project)
+    scripts.scripts()
+    parses.clear()
+    (project / "versions" / "a1_step.py").unlink()
+    added = write_rev(project / "versions", "d4", "c3")
+    assert [s.id for s in scripts.scripts()] == ["b2", "c3", "d4"]
+    assert parses == [added]
+    cached = json.loads(scripts.cache_path.read_bytes().partition(b"\n")[2])
+    assert sorted(Path(k).name for k in cached) == ["b2_step.py", "c3_step.py", "d4_step.py"]
+
+
+def test_persisted_cache_used_by_new_instance(project: Path, parses: list[Path]) -> None:
+    for path in (project / "versions").iterdir():
+        age(path)
+    first = ScriptDirectory(script_location=project).scripts()
+    assert (project / "__pycache__" / CACHE_NAME).is_file()
+    parses.clear()
+    fresh = ScriptDirectory(script_location=project)
+    second = fresh.scripts()
+    assert parses == []
+    assert second == first
+    assert [s.path for s in second] == [s.path for s in first]
+    assert [s.revision.path for s in second] == [s.path for s in first]
+
+
+def test_cache_not_rewritten_when_nothing_changed(project: Path) -> None:
+    for path in (project / "versions").iterdir():
+        age(path)
+    ScriptDirectory(script_location=project).scripts()
+    cache = project / "__pycache__" / CACHE_NAME
+    before = cache.stat().st_mtime_ns
+    os.utime(cache, ns=(before - 10**9, before - 10**9))
+    ScriptDirectory(script_location=project).scripts()
+    assert cache.stat().st_mtime_ns == before - 10**9
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"",
+        b"not json at all",
+        b'{"format": "whimbrel-headers/0", "digest": "x"}\n{}',
+        b"\x00\xff garbage",
+        b'{"format": 1}\n[]',
+    ],
+)
+def test_corrupt_cache_is_ignored(project: Path, parses: list[Path], content: bytes) -> None:
+    for path in (project / "versions").iterdir():
+        age(path)
+    ScriptDirectory(script_location=project).scripts()
+    cache = project / "__pycache__" / CACHE_NAME
+    cache.write_bytes(content)
+    parses.clear()
+    assert [s.id for s in ScriptDirectory(script_location=project).scripts()] == [
+        "a1",
+        "b2",
+        "c3",
+    ]
+    assert len(parses) == 3
+    # ...and the cache is repaired.
+    parses.clear()
+    ScriptDirectory(script_location=project).scripts()
+    assert parses == []
+
+
+def test_tampered_cache_rows_are_ignored(project: Path, parses: list[Path]) -> None:
+    for path in (project / "versions").iterdir():
+        age(path)
+    ScriptDirectory(script_location=project).scripts()
+    cache = project / "__pycache__" / CACHE_NAME
+    head, _, body = cache.read_bytes().partition(b"\n")
+    cache.write_bytes(head + b"\n" + body.replace(b'"a1"', b'"zz"'))
+    parses.clear()
+    ids = [s.id for s in ScriptDirectory(script_location=project).scripts()]
+    assert ids == ["a1", "b2", "c3"]
+    assert len(parses) == 3
+
+
+def test_unwritable_cache_is_ignored(project: Path) -> None:
+    (project / "__pycache__").write_text("a file where the cache directory should be")
+    assert len(ScriptDirectory(script_location=project).scripts()) == 3
+    assert not list(project.glob("__pycache__*/*"))
+
+
+def test_recent_files_on_coarse_clocks_are_not_persisted(project: Path) -> None:
+    target = project / "versions" / "a1_step.py"
+    now = (os.stat(target).st_mtime_ns // 10**9) * 10**9
+    os.utime(target, ns=(now, now))
+    ScriptDirectory(script_location=project).scripts()
+    cache = project / "__pycache__" / CACHE_NAME
+    names = {Path(k).name for k in json.loads(cache.read_bytes().partition(b"\n")[2])}
+    assert "a1_step.py" not in names
+
+
+def test_invalidate_drops_memory(project: Path, parses: list[Path]) -> None:
+    for path in (project / "versions").iterdir():
+        age(path)
+    scripts = ScriptDirectory(script_location=project)
+    scripts.scripts()
+    scripts.cache_path.unlink()
+    parses.clear()
+    scripts.scripts()
+    assert parses == []
+    scripts.invalidate()
+    scripts.scripts()
+    assert len(parses) == 3
+
+
+def test_get_script(project: Path, tmp_path: Path) -> None:
+    scripts = ScriptDirectory(script_location=project)
+    assert scripts.get_script("b2").down_revisions == ("a1",)
+    with pytest.raises(UnknownRevisionError):
+        scripts.get_script("b")
+    write_rev(project / "versions", "b2", "a1", name="dup.py")
+    with pytest.raises(DuplicateRevisionError):
+        scripts.get_script("b2")
+
+
+def test_graph(project: Path) -> None:
+    from whimbrel.script import graph
+
+    if not hasattr(graph, "RevisionGraph"):
+        pytest.skip("RevisionGraph not written yet")
+    scripts = ScriptDirectory(script_location=project)
+    built = scripts.graph()
+    assert built.heads == ("c3",)
+    assert scripts.graph() is built
+    write_rev(project / "versions", "d4", "c3")
+    assert scripts.graph().heads == ("d4",)
+
+
+def test_parse_script_matches_scan(project: Path) -> None:
+    for script in ScriptDirectory(script_location=project).scripts():
+        assert parse_script(script.path) == script
