@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from whimbrel.errors import CommandError, ConfigError, UsageError
-from whimbrel.script.directory import ScriptDirectory, make_slug, parse_script
+from whimbrel.script.directory import ScriptDirectory, parse_script
 from whimbrel.script.hooks import HookSpec
-from whimbrel.script.templates import render_revision
+from whimbrel.script.templates import make_slug, render_revision
 
 NOW = datetime(2026, 11, 24, 10, 5, 7, 123456)
 

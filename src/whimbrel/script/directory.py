@@ -22,14 +22,13 @@ import types
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, tzinfo
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from whimbrel._version import __version__
 from whimbrel.errors import (
     CommandError,
-    ConfigError,
     DuplicateRevisionError,
     ScriptError,
     UnknownRevisionError,
@@ -42,19 +41,8 @@ if TYPE_CHECKING:
     from whimbrel.config import Config
     from whimbrel.script.graph import RevisionGraph
 
-__all__ = ("FILE_TEMPLATE_TOKENS", "Script", "ScriptDirectory", "parse_script")
+__all__ = ("CACHE_NAME", "Script", "ScriptDirectory", "parse_script")
 
-FILE_TEMPLATE_TOKENS = (
-    "rev",
-    "slug",
-    "year",
-    "month",
-    "day",
-    "hour",
-    "minute",
-    "second",
-    "epoch",
-)
 CACHE_NAME = "whimbrel-headers.json"
 # Bump when the parser or the entry layout changes; older files are then ignored.
 _CACHE_FORMAT = f"whimbrel-headers/1 {__version__}"
@@ -246,8 +234,8 @@ def _literal(name: str, node: ast.expr, path: Path) -> Any:
         return ast.literal_eval(node)
     except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError) as e:
         raise ScriptError(
-            f"{name!r} must be a literal value (None, a string or a tuple of strings), "
-            "not an expression; Whimbrel reads it without running the file",
+            f"{name!r} must be a literal value, not an expression: Whimbrel reads it "
+            "without running the file",
             path=path,
             lineno=node.lineno,
         ) from e
@@ -613,7 +601,12 @@ class ScriptDirectory:
             ConfigError: ``timezone`` or ``file_template`` is invalid.
             ScriptError: An existing revision file, or the written one, is broken.
         """
-        from whimbrel.script.templates import render_revision, revision_template
+        from whimbrel.script.templates import (
+            render_revision,
+            revision_file_name,
+            revision_template,
+            revision_time,
+        )
 
         # A configured version location that does not exist yet is created below.
         existing = self._scripts(missing_ok=True)
@@ -626,8 +619,14 @@ class ScriptDirectory:
         if any(script.id == rev_id for script in existing):
             raise UsageError(f"revision id {rev_id!r} is already used; choose another")
         directory = self._target_directory(version_path, down_revisions, existing)
-        when = self._now(now)
-        path = directory / self._file_name(rev_id, message, when)
+        when = revision_time(self.timezone, now)
+        path = directory / revision_file_name(
+            self.file_template,
+            rev_id=rev_id,
+            message=message,
+            when=when,
+            truncate_slug_length=self.truncate_slug_length,
+        )
         template, template_name = revision_template(self.script_location)
         text = render_revision(
             template,
@@ -679,76 +678,6 @@ class ScriptDirectory:
                     if parent.path.is_relative_to(location):
                         return location
         return locations[0]
-
-    def _now(self, now: datetime | None) -> datetime:
-        zone: tzinfo | None = None
-        if self.timezone is not None:
-            from zoneinfo import ZoneInfo
-
-            try:
-                zone = ZoneInfo(self.timezone)
-            except (KeyError, ValueError, OSError) as e:
-                raise ConfigError(
-                    f"timezone {self.timezone!r} names no known time zone; use an IANA "
-                    'name such as "UTC" or "Europe/Paris"',
-                    key="timezone",
-                ) from e
-        if now is None:
-            return datetime.now(zone)
-        if zone is not None:
-            return now.astimezone(zone) if now.tzinfo is not None else now.replace(tzinfo=zone)
-        return now
-
-    def _file_name(self, rev_id: str, message: str | None, when: datetime) -> str:
-        slug = make_slug(message, self.truncate_slug_length)
-        tokens: dict[str, object] = {
-            "rev": rev_id,
-            "slug": slug,
-            "year": when.year,
-            "month": when.month,
-            "day": when.day,
-            "hour": when.hour,
-            "minute": when.minute,
-            "second": when.second,
-            "epoch": int(when.timestamp()),
-        }
-        try:
-            stem = self.file_template % tokens
-        except KeyError as e:
-            raise ConfigError(
-                f"file_template {self.file_template!r} uses unknown token {e.args[0]!r}; "
-                f"the tokens are {', '.join(FILE_TEMPLATE_TOKENS)}",
-                key="file_template",
-            ) from e
-        except (TypeError, ValueError) as e:
-            raise ConfigError(
-                f"file_template {self.file_template!r} is not a valid %-format template: {e}",
-                key="file_template",
-            ) from e
-        if not slug:
-            stem = stem.strip("_- ")
-        if not stem or "/" in stem or os.sep in stem or stem.startswith("."):
-            raise ConfigError(
-                f"file_template {self.file_template!r} gives {stem!r}, which is not a file name",
-                key="file_template",
-            )
-        return stem + ".py"
-
-
-def make_slug(message: str | None, length: int) -> str:
-    """Turn a message into a file-name slug: lower case words joined by ``_``.
-
-    The slug is cut at a word boundary to at most ``length`` characters; a first word
-    longer than that is cut mid-word.
-    """
-    words = re.findall(r"[^\W_]+", (message or "").lower())
-    slug = ""
-    for word in words:
-        candidate = f"{slug}_{word}" if slug else word
-        if len(candidate) > length:
-            return slug or word[: max(length, 0)]
-        slug = candidate
-    return slug
 
 
 def _same(a: list[Script], b: list[Script]) -> bool:

@@ -13,21 +13,26 @@ import textwrap
 import tomllib
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime, tzinfo
 from importlib.resources import files
 from pathlib import Path
 
-from whimbrel.errors import CommandError
+from whimbrel.errors import CommandError, ConfigError
 from whimbrel.script.hooks import PostWriteHookLike, default_post_write_hooks
 
 __all__ = (
     "DEFAULT_URL",
+    "FILE_TEMPLATE_TOKENS",
     "REVISION_TEMPLATE",
     "InitResult",
     "TemplateInfo",
     "init_project",
     "list_templates",
+    "make_slug",
     "render_revision",
+    "revision_file_name",
     "revision_template",
+    "revision_time",
 )
 
 REVISION_TEMPLATE = "script.py.tmpl"
@@ -145,6 +150,118 @@ def _body(body: str) -> str:
     body = textwrap.dedent(body).strip("\n") or "pass"
     # The template indents the first line; indent the rest to match.
     return textwrap.indent(body, "    ").removeprefix("    ")
+
+
+# ------------------------------------------------------------- revision file names
+
+FILE_TEMPLATE_TOKENS = (
+    "rev",
+    "slug",
+    "year",
+    "month",
+    "day",
+    "hour",
+    "minute",
+    "second",
+    "epoch",
+)
+
+
+def revision_time(timezone: str | None, now: datetime | None = None) -> datetime:
+    """Return the creation time of a new revision.
+
+    It is ``now`` (the current time if None) in ``timezone`` when one is given, with
+    a naive ``now`` taken to be in that zone; otherwise naive local time.
+
+    Raises:
+        ConfigError: ``timezone`` names no known time zone.
+    """
+    zone: tzinfo | None = None
+    if timezone is not None:
+        from zoneinfo import ZoneInfo
+
+        try:
+            zone = ZoneInfo(timezone)
+        except (KeyError, ValueError, OSError) as e:
+            raise ConfigError(
+                f"timezone {timezone!r} names no known time zone; use an IANA "
+                'name such as "UTC" or "Europe/Paris"',
+                key="timezone",
+            ) from e
+    if now is None:
+        return datetime.now(zone)
+    if zone is not None:
+        return now.astimezone(zone) if now.tzinfo is not None else now.replace(tzinfo=zone)
+    return now
+
+
+def revision_file_name(
+    file_template: str,
+    *,
+    rev_id: str,
+    message: str | None,
+    when: datetime,
+    truncate_slug_length: int = 40,
+) -> str:
+    """Return the file name (with ``.py``) ``file_template`` gives a new revision.
+
+    The tokens are those of :data:`FILE_TEMPLATE_TOKENS`: ``rev`` and ``slug`` are
+    strings, the others integers (``%(month).2d`` pads). With an empty slug the
+    separators it leaves at either end are dropped.
+
+    Raises:
+        ConfigError: The template uses an unknown token, is malformed, or gives
+            something that is not a plain file name.
+    """
+    slug = make_slug(message, truncate_slug_length)
+    tokens: dict[str, object] = {
+        "rev": rev_id,
+        "slug": slug,
+        "year": when.year,
+        "month": when.month,
+        "day": when.day,
+        "hour": when.hour,
+        "minute": when.minute,
+        "second": when.second,
+        "epoch": int(when.timestamp()),
+    }
+    try:
+        stem = file_template % tokens
+    except KeyError as e:
+        raise ConfigError(
+            f"file_template {file_template!r} uses unknown token {e.args[0]!r}; "
+            f"the tokens are {', '.join(FILE_TEMPLATE_TOKENS)}",
+            key="file_template",
+        ) from e
+    except (TypeError, ValueError) as e:
+        raise ConfigError(
+            f"file_template {file_template!r} is not a valid %-format template: {e}",
+            key="file_template",
+        ) from e
+    if not slug:
+        stem = stem.strip("_- ")
+    if not stem or "/" in stem or os.sep in stem or stem.startswith("."):
+        raise ConfigError(
+            f"file_template {file_template!r} gives {stem!r}, which is not a file name",
+            key="file_template",
+        )
+    return stem + ".py"
+
+
+def make_slug(message: str | None, length: int) -> str:
+    """Turn a message into a file-name slug: lower case words joined by ``_``.
+
+    The slug is cut at a word boundary to at most ``length`` characters; a first word
+    longer than that is cut mid-word.
+    """
+    words = re.findall(r"[^\W_]+", (message or "").lower())
+    slug = ""
+    for word in words:
+        candidate = f"{slug}_{word}" if slug else word
+        if len(candidate) > length:
+            return slug or word[: max(length, 0)]
+        slug = candidate
+    return slug
 
 
 # ------------------------------------------------------------------ whimbrel init
