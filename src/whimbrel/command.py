@@ -8,34 +8,51 @@ from __future__ import annotations
 
 import os
 import shlex
+import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import anyio
 import anyio.to_thread
 
-from whimbrel.errors import CommandError, MultipleHeadsError, UsageError
+from whimbrel.errors import (
+    CommandError,
+    MultipleHeadsError,
+    NotAtHeadError,
+    UnknownRevisionError,
+    UsageError,
+)
 from whimbrel.results import (
     BranchesResult,
     BranchPoint,
+    CurrentResult,
     EditResult,
+    EnsureVersionResult,
     HeadsResult,
     HistoryResult,
     InitResult,
+    MigrationResult,
     RevisionInfo,
     ShowResult,
+    StepResult,
     TemplateInfo,
 )
 
 if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
     from whimbrel.config import Config
+    from whimbrel.runtime.context import MigrationContext, StepListener
     from whimbrel.script.directory import Script, ScriptDirectory
     from whimbrel.script.graph import RevisionGraph
 
 __all__ = (
     "branches",
+    "current",
+    "downgrade",
     "edit",
+    "ensure_version",
     "heads",
     "history",
     "init",
@@ -43,6 +60,8 @@ __all__ = (
     "merge",
     "revision",
     "show",
+    "stamp",
+    "upgrade",
 )
 
 
@@ -330,12 +349,23 @@ async def branches(config: Config) -> BranchesResult:
     return BranchesResult(branch_points=points)
 
 
-async def history(config: Config, *, rev_range: str | None = None) -> HistoryResult:
+async def history(
+    config: Config,
+    *,
+    rev_range: str | None = None,
+    indicate_current: bool = False,
+    connection: AsyncConnection | None = None,
+    engine: AsyncEngine | None = None,
+) -> HistoryResult:
     """Revisions from newest to oldest, optionally within ``[start]:[end]``.
 
     Args:
         config: the project configuration.
         rev_range: ``start:end``, ``start:`` or ``:end``; start is the older end.
+            ``current`` and relative forms such as ``-2`` read the database.
+        indicate_current: read the database and mark its current revisions.
+        connection: run on this connection (see :func:`upgrade`).
+        engine: run on this engine (see :func:`upgrade`).
 
     Raises:
         UsageError: a range without ``:``.
@@ -352,22 +382,47 @@ async def history(config: Config, *, rev_range: str | None = None) -> HistoryRes
         lower = start.strip() or "base"
         upper = end.strip() or "heads"
     scripts, graph = await _load(config)
-    ids = graph.iterate(upper, lower)
+    current_heads: tuple[str, ...] | None = None
+    if indicate_current or _mentions_current(lower) or _mentions_current(upper):
+        current_heads = await _read_current(config, graph, connection, engine)
+    ids = graph.iterate(upper, lower, current=current_heads)
     return HistoryResult(
-        revisions=tuple(_info(scripts, graph, r) for r in ids), lower=lower, upper=upper
+        revisions=tuple(_info(scripts, graph, r) for r in ids),
+        lower=lower,
+        upper=upper,
+        current=current_heads,
     )
 
 
-async def show(config: Config, rev: str | Sequence[str]) -> ShowResult:
+def _mentions_current(ident: str) -> bool:
+    from whimbrel.script.graph import is_relative_to_current
+
+    return ident.rpartition("@")[2] == "current" or is_relative_to_current(ident)
+
+
+async def show(
+    config: Config,
+    rev: str | Sequence[str],
+    *,
+    connection: AsyncConnection | None = None,
+    engine: AsyncEngine | None = None,
+) -> ShowResult:
     """Details of the revisions an identifier (or several) names.
+
+    ``current`` (and relative forms like ``-1``) read the database.
 
     Raises:
         RevisionError: an identifier cannot be resolved.
+        DatabaseError: the database is needed and cannot be reached.
     """
     scripts, graph = await _load(config)
+    idents = _as_tuple(rev)
+    current_heads: tuple[str, ...] | None = None
+    if any(_mentions_current(i) for i in idents):
+        current_heads = await _read_current(config, graph, connection, engine)
     ids: list[str] = []
-    for ident in _as_tuple(rev):
-        ids.extend(r for r in graph.resolve(ident) if r not in ids)
+    for ident in idents:
+        ids.extend(r for r in graph.resolve(ident, current=current_heads) if r not in ids)
     if not ids:
         raise UsageError(f"{' '.join(_as_tuple(rev))} names no revision (it is base)")
     return ShowResult(revisions=tuple(_info(scripts, graph, r) for r in ids))
@@ -401,6 +456,295 @@ async def edit(config: Config, rev: str = "head", *, editor: str | None = None) 
     if done.returncode != 0:
         raise CommandError(f"editor {argv[0]!r} exited with code {done.returncode}")
     return EditResult(revision=rev_id, path=path, editor=command)
+
+
+# -- commands that need the database -------------------------------------------------
+
+
+async def upgrade(
+    config: Config,
+    revision: str = "heads",
+    *,
+    connection: AsyncConnection | None = None,
+    engine: AsyncEngine | None = None,
+    on_step: StepListener | None = None,
+) -> MigrationResult:
+    """Upgrade the database to ``revision``.
+
+    Awaitable from any running asyncio loop (a FastAPI lifespan, a test): no event
+    loop of its own. The database is reached through, in order: ``connection``,
+    ``config.attributes["connection"]``, ``engine``, ``config.attributes["engine"]``,
+    ``env.py``'s ``create_engine`` hook, or the configured URL. A connection that is
+    already in a transaction is used inside it and never committed.
+
+    Args:
+        config: the project configuration.
+        revision: the target: ``heads`` (default), ``head``, an id, ``label@head``,
+            ``+N``...
+        connection: run on this connection.
+        engine: run on a connection from this engine.
+        on_step: called (and awaited, if it returns an awaitable) when each step
+            starts and ends, with a :class:`~whimbrel.results.StepEvent`.
+
+    Raises:
+        MigrationStepError: a revision failed; see its message for what remains.
+        RevisionError: the target cannot be resolved.
+        DatabaseError: the database cannot be reached.
+        ConfigError: no URL is configured, or it is invalid.
+    """
+    return await _migrate(config, "upgrade", revision, connection, engine, on_step)
+
+
+async def downgrade(
+    config: Config,
+    revision: str,
+    *,
+    connection: AsyncConnection | None = None,
+    engine: AsyncEngine | None = None,
+    on_step: StepListener | None = None,
+) -> MigrationResult:
+    """Downgrade the database to ``revision`` (``base``, an id, ``-N``, ``label@base``...).
+
+    Takes out the applied revisions above the target, newest first, and whatever
+    depends on them. Connection handling as in :func:`upgrade`.
+
+    Raises:
+        MigrationStepError: a revision failed; see its message for what remains.
+        RangeError: the target is not below the current revisions.
+        RevisionError: the target cannot be resolved.
+        DatabaseError: the database cannot be reached.
+    """
+    return await _migrate(config, "downgrade", revision, connection, engine, on_step)
+
+
+async def _migrate(
+    config: Config,
+    kind: str,
+    target: str,
+    connection: AsyncConnection | None,
+    engine: AsyncEngine | None,
+    on_step: StepListener | None,
+) -> MigrationResult:
+    from whimbrel.runtime.connection import connect
+    from whimbrel.runtime.context import MigrationContext
+
+    scripts, graph = await _load(config)
+    started = time.perf_counter()
+    async with connect(config, connection=connection, engine=engine) as conn:
+        ctx = MigrationContext(conn.connection, config, shared=conn.shared)
+        async with _transaction(ctx):
+            before = await ctx.read_heads()
+            _check_known(graph, before)
+            if kind == "upgrade":
+                plan = graph.plan_upgrade(before, target)
+            else:
+                plan = graph.plan_downgrade(before, target)
+            steps = await ctx.run(plan, scripts, listener=on_step)
+        return MigrationResult(
+            command=kind,
+            target=target,
+            database=conn.database,
+            heads_before=before,
+            heads_after=ctx.heads,
+            steps=tuple(steps),
+            duration_s=time.perf_counter() - started,
+        )
+
+
+class _transaction:
+    """Begin; commit on success; roll back on any failure or cancellation."""
+
+    def __init__(self, ctx: MigrationContext) -> None:
+        self.ctx = ctx
+
+    async def __aenter__(self) -> None:
+        await self.ctx.begin()
+
+    async def __aexit__(self, exc_type: type[BaseException] | None, *_: object) -> None:
+        # Shielded: a cancelled task still rolls back (or commits) before it unwinds.
+        with anyio.CancelScope(shield=True):
+            if exc_type is None:
+                await self.ctx.commit()
+            else:
+                await self.ctx.rollback()
+
+
+def _check_known(graph: RevisionGraph, heads: Sequence[str]) -> None:
+    unknown = [h for h in heads if h not in graph]
+    if unknown:
+        raise UnknownRevisionError(
+            unknown[0],
+            hint=(
+                "the database's version table names it but no revision file defines it; "
+                "restore the file, or 'whimbrel stamp --purge <rev>' to reset the table"
+            ),
+        )
+
+
+async def stamp(
+    config: Config,
+    revision: str | Sequence[str],
+    *,
+    purge: bool = False,
+    connection: AsyncConnection | None = None,
+    engine: AsyncEngine | None = None,
+) -> MigrationResult:
+    """Set the version table to ``revision`` (one or several) without running anything.
+
+    Args:
+        config: the project configuration.
+        revision: target(s); each replaces the current heads on its own line.
+            ``base`` empties the table.
+        purge: delete every row first (also rows no script defines).
+        connection: run on this connection (see :func:`upgrade`).
+        engine: run on this engine (see :func:`upgrade`).
+
+    Raises:
+        RevisionError: a target cannot be resolved, or the table names unknown
+            revisions (use ``purge``).
+        DatabaseError: the database cannot be reached.
+    """
+    from whimbrel.runtime.connection import connect
+    from whimbrel.runtime.context import MigrationContext
+    from whimbrel.runtime.version_table import HistoryRecord, now
+
+    targets = _as_tuple(revision)
+    if not targets:
+        raise UsageError("stamp needs at least one revision (or 'base')")
+    _, graph = await _load(config)
+    started = time.perf_counter()
+    async with connect(config, connection=connection, engine=engine) as conn:
+        ctx = MigrationContext(conn.connection, config, shared=conn.shared)
+        async with _transaction(ctx):
+            before = await ctx.read_heads()
+            if not purge:
+                _check_known(graph, before)
+            after = graph.plan_stamp(before, targets, purge=purge)
+            duration = time.perf_counter() - started
+            step = StepResult(
+                revision=" ".join(after) or None,
+                direction="stamp",
+                message=None,
+                duration_s=duration,
+                heads_before=before,
+                heads_after=after,
+            )
+            record = HistoryRecord(
+                revision=step.revision,
+                direction="stamp",
+                heads_before=before,
+                heads_after=after,
+                applied_at=now(),
+                duration_ms=duration * 1000,
+                checksum=None,
+            )
+            if purge and before:
+                # Purging rewrites every row, known or not.
+                ctx.set_heads((), None)
+                await ctx.flush()
+                before_rows: tuple[str, ...] = ()
+            else:
+                before_rows = before
+            if after != before_rows or purge:
+                ctx.set_heads(after, record)
+        return MigrationResult(
+            command="stamp",
+            target=" ".join(targets),
+            database=conn.database,
+            heads_before=before,
+            heads_after=after,
+            steps=(step,),
+            duration_s=time.perf_counter() - started,
+        )
+
+
+async def current(
+    config: Config,
+    *,
+    check_heads: bool = False,
+    connection: AsyncConnection | None = None,
+    engine: AsyncEngine | None = None,
+) -> CurrentResult:
+    """The revisions the database is at. Creates nothing.
+
+    Args:
+        config: the project configuration.
+        check_heads: raise :class:`~whimbrel.errors.NotAtHeadError` unless every
+            revision is applied.
+        connection: run on this connection (see :func:`upgrade`).
+        engine: run on this engine (see :func:`upgrade`).
+
+    Raises:
+        NotAtHeadError: with ``check_heads``, the database is behind.
+        DatabaseError: the database cannot be reached.
+    """
+    from whimbrel.runtime.connection import connect
+
+    scripts, graph = await _load(config)
+    async with connect(config, connection=connection, engine=engine) as conn:
+        exists, heads = await _read_heads(config, conn.connection)
+        database = conn.database
+    known = [h for h in heads if h in graph]
+    at_head = len(known) == len(heads) and len(graph.applied(known)) == len(graph)
+    if check_heads and not at_head:
+        raise NotAtHeadError(heads, graph.heads)
+    return CurrentResult(
+        database=database,
+        heads=heads,
+        revisions=tuple(_info(scripts, graph, h) for h in known),
+        at_head=at_head,
+        version_table_exists=exists,
+    )
+
+
+async def _read_heads(config: Config, connection: AsyncConnection) -> tuple[bool, tuple[str, ...]]:
+    from whimbrel.runtime.version_table import VersionTables
+
+    tables = VersionTables(config.version_table, config.history_table, config.version_table_schema)
+
+    def read(conn: Any) -> tuple[bool, tuple[str, ...]]:
+        if not tables.exists(conn):
+            return False, ()
+        return True, tables.read_existing(conn)
+
+    return await connection.run_sync(read)
+
+
+async def _read_current(
+    config: Config,
+    graph: RevisionGraph,
+    connection: AsyncConnection | None,
+    engine: AsyncEngine | None,
+) -> tuple[str, ...]:
+    from whimbrel.runtime.connection import connect
+
+    async with connect(config, connection=connection, engine=engine) as conn:
+        _, heads = await _read_heads(config, conn.connection)
+    _check_known(graph, heads)
+    return heads
+
+
+async def ensure_version(
+    config: Config,
+    *,
+    connection: AsyncConnection | None = None,
+    engine: AsyncEngine | None = None,
+) -> EnsureVersionResult:
+    """Create the version and history tables if they do not exist.
+
+    Raises:
+        DatabaseError: the database cannot be reached.
+    """
+    from whimbrel.runtime.connection import connect
+    from whimbrel.runtime.context import MigrationContext
+
+    async with connect(config, connection=connection, engine=engine) as conn:
+        ctx = MigrationContext(conn.connection, config, shared=conn.shared)
+        async with _transaction(ctx):
+            created = await ctx.ensure_tables()
+        return EnsureVersionResult(
+            database=conn.database, version_table=config.version_table, created=created
+        )
 
 
 def _as_tuple(value: str | Sequence[str] | None) -> tuple[str, ...]:

@@ -9,6 +9,10 @@ needed to act on it, and its message is one line: what, where, what to do.
     ├── CommandError                   a command cannot do what was asked
     │   └── UsageError                 arguments that do not fit (exit code 2)
     ├── ScriptError                    a revision file cannot be read (.path, .lineno)
+    ├── DatabaseError                  the database cannot be reached or used (.url)
+    ├── MigrationStepError             a revision's upgrade/downgrade failed
+    │                                  (.revision, .direction, .statement, .completed)
+    ├── NotAtHeadError                 current --check-heads: not at head (.current, .heads)
     └── RevisionError                  the revision graph or an identifier
         ├── UnknownRevisionError       no revision or label by that name (.identifier)
         ├── AmbiguousRevisionError     a prefix matching several (.candidates)
@@ -31,10 +35,13 @@ __all__ = (
     "CommandError",
     "ConfigError",
     "CycleError",
+    "DatabaseError",
     "DuplicateBranchLabelError",
     "DuplicateRevisionError",
+    "MigrationStepError",
     "MissingReferenceError",
     "MultipleHeadsError",
+    "NotAtHeadError",
     "RangeError",
     "RelativeStepError",
     "RevisionError",
@@ -75,6 +82,47 @@ class ScriptError(WhimbrelError):
         self.path = path
         self.lineno = lineno
         self.reason = message
+
+
+class DatabaseError(WhimbrelError):
+    """The database cannot be reached, or refuses what Whimbrel itself asks of it."""
+
+    def __init__(self, message: str, *, url: str | None = None):
+        super().__init__(message)
+        self.url = url
+
+
+class MigrationStepError(WhimbrelError):
+    """A revision's ``upgrade()`` or ``downgrade()`` raised."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        revision: str,
+        direction: str,
+        statement: str | None = None,
+        completed: Sequence[str] = (),
+        heads: Sequence[str] = (),
+    ) -> None:
+        super().__init__(message)
+        self.revision = revision
+        self.direction = direction
+        self.statement = statement
+        self.completed = tuple(completed)
+        self.heads = tuple(heads)
+
+
+class NotAtHeadError(WhimbrelError):
+    """The database is not at the head revision(s) (``current --check-heads``)."""
+
+    def __init__(self, current: Sequence[str], heads: Sequence[str]):
+        cur = ", ".join(current) or "base (empty)"
+        super().__init__(
+            f"database is at {cur}, not at head ({', '.join(heads)}); run 'whimbrel upgrade heads'"
+        )
+        self.current = tuple(current)
+        self.heads = tuple(heads)
 
 
 class RevisionError(WhimbrelError):
@@ -135,9 +183,7 @@ class DuplicateRevisionError(RevisionError):
 
     def __init__(self, revision: str, paths: Sequence[Path]):
         shown = " and ".join(str(p) for p in paths)
-        super().__init__(
-            f"revision {revision!r} is defined twice, in {shown}; give one a new id"
-        )
+        super().__init__(f"revision {revision!r} is defined twice, in {shown}; give one a new id")
         self.revision = revision
         self.paths = tuple(paths)
 

@@ -13,12 +13,17 @@ from typing import Any
 __all__ = (
     "BranchPoint",
     "BranchesResult",
+    "CurrentResult",
     "EditResult",
+    "EnsureVersionResult",
     "HeadsResult",
     "HistoryResult",
     "InitResult",
+    "MigrationResult",
     "RevisionInfo",
     "ShowResult",
+    "StepEvent",
+    "StepResult",
     "TemplateInfo",
     "to_data",
 )
@@ -86,11 +91,12 @@ class BranchesResult:
 
 @dataclass(frozen=True, slots=True)
 class HistoryResult:
-    """Revisions of a range, newest first."""
+    """Revisions of a range, newest first; ``current`` is set when the database was read."""
 
     revisions: tuple[RevisionInfo, ...]
     lower: str
     upper: str
+    current: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,12 +107,70 @@ class ShowResult:
 
 
 @dataclass(frozen=True, slots=True)
+class EnsureVersionResult:
+    """Whether ``ensure_version`` had to create the version and history tables."""
+
+    database: str
+    version_table: str
+    created: bool
+
+
+@dataclass(frozen=True, slots=True)
 class EditResult:
     """The revision file opened in the editor."""
 
     revision: str
     path: Path
     editor: str
+
+
+@dataclass(frozen=True, slots=True)
+class StepEvent:
+    """Emitted when a step starts (``phase="start"``) and when it ends."""
+
+    revision: str
+    direction: str
+    phase: str
+    message: str | None
+    index: int
+    total: int
+    duration_s: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StepResult:
+    """One revision that ran (or one stamp), with the head rows around it."""
+
+    revision: str | None
+    direction: str
+    message: str | None
+    duration_s: float
+    heads_before: tuple[str, ...]
+    heads_after: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class MigrationResult:
+    """What ``upgrade``, ``downgrade`` or ``stamp`` did."""
+
+    command: str
+    target: str
+    database: str
+    heads_before: tuple[str, ...]
+    heads_after: tuple[str, ...]
+    steps: tuple[StepResult, ...]
+    duration_s: float
+
+
+@dataclass(frozen=True, slots=True)
+class CurrentResult:
+    """The revisions a database is at."""
+
+    database: str
+    heads: tuple[str, ...]
+    revisions: tuple[RevisionInfo, ...]
+    at_head: bool
+    version_table_exists: bool
 
 
 def to_data(result: object) -> Any:

@@ -447,3 +447,28 @@ def test_large_linear_graph_is_fast_enough_to_build_and_plan() -> None:
     down = graph.plan_downgrade(plan.heads_after, "base")
     assert len(down.steps) == n
     assert len(graph.iterate()) == n
+
+
+@pytest.mark.parametrize(
+    ("graph", "current", "targets", "purge", "expected"),
+    [
+        (LINEAR, (), ["head"], False, ("d4d4",)),
+        (LINEAR, ("d4d4",), ["b2b2"], False, ("b2b2",)),
+        (LINEAR, ("d4d4",), ["base"], False, ()),
+        (FORKED, ("aaaa2", "bbbb1"), ["alpha@aaaa1"], False, ("aaaa1", "bbbb1")),
+        (FORKED, ("aaaa2", "bbbb1"), ["alpha@base"], False, ("bbbb1",)),
+        (FORKED, ("aaaa1",), ["beta@head"], False, ("aaaa1", "bbbb1")),
+        (FORKED, ("aaaa2", "bbbb1"), ["heads"], False, ("aaaa2", "bbbb1")),
+        (FORKED, ("aaaa2", "bbbb1"), ["aaaa1"], True, ("aaaa1",)),
+        (FORKED, (), ["aaaa2", "bbbb1"], False, ("aaaa2", "bbbb1")),
+        (BRANCHY, ("left2", "right1"), ["merge"], False, ("merge",)),
+    ],
+)
+def test_plan_stamp(
+    graph: RevisionGraph,
+    current: tuple[str, ...],
+    targets: list[str],
+    purge: bool,
+    expected: tuple[str, ...],
+) -> None:
+    assert set(graph.plan_stamp(current, targets, purge=purge)) == set(expected)

@@ -133,6 +133,9 @@ def _emit(ctx: typer.Context, text: str) -> None:
         print(text)
 
 
+# Relative identifiers such as -1 are arguments, not options.
+_REVISION_ARGS = {"ignore_unknown_options": True}
+
 JsonOption = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
 VerboseOption = Annotated[bool, typer.Option("-v", "--verbose", help="Show full details.")]
 
@@ -273,14 +276,18 @@ def history(
         str | None, typer.Option("-r", "--rev-range", help="Range start:end (start older).")
     ] = None,
     verbose: VerboseOption = False,
+    indicate_current: Annotated[
+        bool,
+        typer.Option("-i", "--indicate-current", help="Mark the database's current revisions."),
+    ] = False,
     as_json: JsonOption = False,
 ) -> None:
     """Show revisions, newest first."""
-    result = _run(ctx, command.history, rev_range=rev_range)
+    result = _run(ctx, command.history, rev_range=rev_range, indicate_current=indicate_current)
     _emit(ctx, output.render(result, as_json=as_json, verbose=verbose))
 
 
-@app.command()
+@app.command(context_settings=_REVISION_ARGS)
 def show(
     ctx: typer.Context,
     rev: Annotated[list[str], typer.Argument(help="Revision identifier(s), e.g. head.")],
@@ -298,6 +305,79 @@ def edit(
 ) -> None:
     """Open a revision file in $VISUAL or $EDITOR."""
     _run(ctx, command.edit, rev)
+
+
+def _progress(ctx: typer.Context) -> Callable[[Any], None] | None:
+    """A step listener printing one line per finished step to stderr."""
+    if _options(ctx).quiet:
+        return None
+
+    def show(event: Any) -> None:
+        if event.phase == "end":
+            print(output.render_step(event), file=sys.stderr)
+
+    return show
+
+
+RevisionArg = Annotated[
+    str, typer.Argument(help="Target revision (heads, head, id, label@head, +N).")
+]
+
+
+@app.command(context_settings=_REVISION_ARGS)
+def upgrade(
+    ctx: typer.Context, revision: RevisionArg = "heads", as_json: JsonOption = False
+) -> None:
+    """Upgrade the database to a later revision (default: every head)."""
+    result = _run(ctx, command.upgrade, revision, on_step=_progress(ctx))
+    _emit(ctx, output.render(result, as_json=as_json))
+
+
+@app.command(context_settings=_REVISION_ARGS)
+def downgrade(
+    ctx: typer.Context,
+    revision: Annotated[str, typer.Argument(help="Target revision (base, id, -N, label@base).")],
+    as_json: JsonOption = False,
+) -> None:
+    """Revert the database to an earlier revision."""
+    result = _run(ctx, command.downgrade, revision, on_step=_progress(ctx))
+    _emit(ctx, output.render(result, as_json=as_json))
+
+
+@app.command(context_settings=_REVISION_ARGS)
+def stamp(
+    ctx: typer.Context,
+    revisions: Annotated[list[str], typer.Argument(help="Revision(s) to record, or base.")],
+    purge: Annotated[
+        bool, typer.Option("--purge", help="Delete every version row first.")
+    ] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Set the version table to the given revision(s) without running migrations."""
+    result = _run(ctx, command.stamp, revisions, purge=purge)
+    _emit(ctx, output.render(result, as_json=as_json))
+
+
+@app.command()
+def current(
+    ctx: typer.Context,
+    verbose: VerboseOption = False,
+    check_heads: Annotated[
+        bool,
+        typer.Option("--check-heads", help="Exit with code 1 unless the database is at head."),
+    ] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Show the revision(s) the database is at."""
+    result = _run(ctx, command.current, check_heads=check_heads)
+    _emit(ctx, output.render(result, as_json=as_json, verbose=verbose))
+
+
+@app.command("ensure-version")
+def ensure_version(ctx: typer.Context, as_json: JsonOption = False) -> None:
+    """Create the version and history tables if they do not exist."""
+    result = _run(ctx, command.ensure_version)
+    _emit(ctx, output.render(result, as_json=as_json))
 
 
 def main() -> None:

@@ -12,12 +12,16 @@ import sys
 
 from whimbrel.results import (
     BranchesResult,
+    CurrentResult,
     EditResult,
+    EnsureVersionResult,
     HeadsResult,
     HistoryResult,
     InitResult,
+    MigrationResult,
     RevisionInfo,
     ShowResult,
+    StepEvent,
     TemplateInfo,
     to_data,
 )
@@ -42,7 +46,24 @@ def render(result: object, *, as_json: bool = False, verbose: bool = False) -> s
     if isinstance(result, HeadsResult):
         return _lines(result.heads, verbose, colour, history=False)
     if isinstance(result, HistoryResult):
-        return _lines(result.revisions, verbose, colour, history=True)
+        return _lines(result.revisions, verbose, colour, history=True, current=result.current)
+    if isinstance(result, MigrationResult):
+        return _migration(result, colour)
+    if isinstance(result, CurrentResult):
+        if not result.heads:
+            return f"{result.database}: base (no revision applied)"
+        if verbose:
+            return "\n\n".join(_verbose(r, colour) for r in result.revisions)
+        shown = [_describe(r, colour) for r in result.revisions]
+        unknown = [
+            f"{h} (unknown revision)"
+            for h in result.heads
+            if h not in {r.revision for r in result.revisions}
+        ]
+        return "\n".join(shown + unknown)
+    if isinstance(result, EnsureVersionResult):
+        state = "created" if result.created else "already present"
+        return f"{result.version_table}: {state} in {result.database}"
     if isinstance(result, ShowResult):
         return "\n\n".join(_verbose(r, colour) for r in result.revisions)
     if isinstance(result, BranchesResult):
@@ -73,6 +94,33 @@ def render(result: object, *, as_json: bool = False, verbose: bool = False) -> s
     raise TypeError(f"no renderer for {type(result).__name__}")
 
 
+def _migration(result: MigrationResult, colour: bool) -> str:
+    before = ", ".join(result.heads_before) or "base"
+    after = ", ".join(result.heads_after) or "base"
+    if result.command == "stamp":
+        return f"Stamped {result.database}: {before} -> {_style(after, 'rev', colour)}"
+    if not result.steps:
+        return f"Nothing to do: {result.database} is at {after}"
+    ms = result.duration_s * 1000
+    count = len(result.steps)
+    verb = "Upgraded" if result.command == "upgrade" else "Downgraded"
+    return (
+        f"{verb} {result.database}: {before} -> {_style(after, 'rev', colour)} "
+        f"({count} step{'s' if count != 1 else ''}, {ms:.0f} ms)"
+    )
+
+
+def render_step(event: StepEvent) -> str:
+    """One progress line for a finished step."""
+    arrow = "up" if event.direction == "up" else "down"
+    ms = (event.duration_s or 0.0) * 1000
+    width = len(str(event.total))
+    return (
+        f"[{event.index:>{width}}/{event.total}] {arrow:<4} {event.revision}  "
+        f"{event.message or ''} ({ms:.0f} ms)"
+    )
+
+
 def render_generated(result: RevisionInfo, *, as_json: bool = False) -> str:
     """Render the revision that ``revision`` or ``merge`` wrote."""
     if as_json:
@@ -97,7 +145,12 @@ def _describe(info: RevisionInfo, colour: bool) -> str:
 
 
 def _lines(
-    revisions: tuple[RevisionInfo, ...], verbose: bool, colour: bool, *, history: bool
+    revisions: tuple[RevisionInfo, ...],
+    verbose: bool,
+    colour: bool,
+    *,
+    history: bool,
+    current: tuple[str, ...] | None = None,
 ) -> str:
     if verbose:
         return "\n\n".join(_verbose(r, colour) for r in revisions)
@@ -106,7 +159,8 @@ def _lines(
         if not history:
             out.append(_describe(info, colour))
             continue
-        out.append(f"{_parents(info)} -> {_describe(info, colour)}, {info.message or ''}")
+        mark = " (current)" if current and info.revision in current else ""
+        out.append(f"{_parents(info)} -> {_describe(info, colour)}{mark}, {info.message or ''}")
     return "\n".join(out)
 
 

@@ -31,7 +31,7 @@ from whimbrel.errors import (
     UnknownRevisionError,
 )
 
-__all__ = ("Plan", "Revision", "RevisionGraph", "Step")
+__all__ = ("Plan", "Revision", "RevisionGraph", "Step", "is_relative_to_current")
 
 # ``[label@][symbol](+|-)N``: the relative identifier forms.
 _RELATIVE = re.compile(r"^(?:(?P<label>.+?)@)?(?P<symbol>\w+)?(?P<steps>[+-]\d+)$")
@@ -39,6 +39,12 @@ _ILLEGAL_ID_CHARS = ("@", "-", "+", ":")
 _MIN_PREFIX = 4
 
 Direction = Literal["up", "down"]
+
+
+def is_relative_to_current(identifier: str) -> bool:
+    """Whether an identifier (``+N``, ``-N``, ``label@-N``) is relative to the database."""
+    match = _RELATIVE.match(identifier)
+    return bool(match) and match is not None and match["symbol"] is None
 
 
 @dataclass(frozen=True, slots=True)
@@ -606,6 +612,34 @@ class RevisionGraph:
                 identifier=target,
             )
         return remove
+
+    def plan_stamp(
+        self, current: Sequence[str], targets: Sequence[str], *, purge: bool = False
+    ) -> tuple[str, ...]:
+        """The head rows after stamping ``targets`` over ``current`` (nothing runs).
+
+        Each target replaces the current heads on its line (its ancestors and
+        descendants); heads on other lines stay. ``base`` clears every row and
+        ``label@base`` the rows of that branch. ``purge`` starts from no rows.
+
+        Raises:
+            RevisionError: a target cannot be resolved (see :meth:`resolve`).
+        """
+        state = [] if purge else list(self._heads_of(current))
+        for ident in targets:
+            resolved = self.resolve(ident, current=tuple(state))
+            if not resolved:
+                label = ident.rpartition("@")[0] or None
+                if label is None:
+                    state = []
+                else:
+                    anchor = self._label_root(label)
+                    state = [h for h in state if not self._in_lineage(h, anchor)]
+                continue
+            for rev_id in resolved:
+                state = [h for h in state if not self._in_lineage(h, rev_id)]
+                state.append(rev_id)
+        return self._maximal(state)
 
     def iterate(
         self,

@@ -1,0 +1,1 @@
+"""The async runtime: MigrationContext, version tables, connections."""

@@ -1,0 +1,175 @@
+"""Getting an ``AsyncConnection`` for a command, and the optional ``env.py`` hooks.
+
+In order of preference a command runs on: a ``connection=`` argument, then
+``config.attributes["connection"]``, an ``engine=`` argument, then
+``config.attributes["engine"]``, an engine made by ``env.py``'s ``create_engine``
+hook, and finally an engine created from the configured URL (disposed of at the end).
+
+``env.py`` is optional. When the script directory has one, Whimbrel imports it and
+**awaits** these module-level coroutine functions if they are defined:
+
+* ``async def create_engine(config: Config) -> AsyncEngine`` — build the engine
+  yourself (connect arguments, pool settings, credentials from a vault...).
+* ``async def on_connect(connection: AsyncConnection, config: Config) -> None`` —
+  prepare the connection before anything runs (``SET search_path``, session settings).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import inspect
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
+
+from whimbrel.config import mask_url
+from whimbrel.errors import ConfigError, DatabaseError, ScriptError
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+    from whimbrel.config import Config
+
+__all__ = ("Connected", "EnvHooks", "connect", "load_env")
+
+
+@dataclass(frozen=True, slots=True)
+class EnvHooks:
+    """The hooks an ``env.py`` defines (each ``None`` when absent)."""
+
+    create_engine: Callable[[Config], Awaitable[AsyncEngine]] | None = None
+    on_connect: Callable[[AsyncConnection, Config], Awaitable[None]] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Connected:
+    """A connection for one command, and who owns its transaction."""
+
+    connection: AsyncConnection
+    shared: bool
+    database: str
+
+
+def load_env(config: Config) -> EnvHooks:
+    """Import ``env.py`` from the script directory, if there is one.
+
+    Raises:
+        ScriptError: ``env.py`` cannot be imported, or a hook is not ``async def``.
+    """
+    path = config.script_location / "env.py"
+    if not path.is_file():
+        return EnvHooks()
+    spec = importlib.util.spec_from_file_location("whimbrel_env", path)
+    if spec is None or spec.loader is None:
+        raise ScriptError("cannot be imported as a Python module", path=path)
+    module: ModuleType = importlib.util.module_from_spec(spec)
+    with config.extended_sys_path():
+        try:
+            spec.loader.exec_module(module)
+        except Exception as exc:
+            raise ScriptError(
+                f"importing env.py failed: {type(exc).__name__}: {exc}", path=path
+            ) from exc
+    hooks: dict[str, Any] = {}
+    for name in ("create_engine", "on_connect"):
+        fn = getattr(module, name, None)
+        if fn is None:
+            continue
+        if not inspect.iscoroutinefunction(fn):
+            raise ScriptError(
+                f"env.py hook {name}() must be 'async def': Whimbrel awaits it", path=path
+            )
+        hooks[name] = fn
+    return EnvHooks(**hooks)
+
+
+def _database_label(engine_or_conn: AsyncEngine | AsyncConnection) -> str:
+    return mask_url(engine_or_conn.engine.url.render_as_string(hide_password=True))
+
+
+@asynccontextmanager
+async def connect(
+    config: Config,
+    *,
+    connection: AsyncConnection | None = None,
+    engine: AsyncEngine | None = None,
+) -> AsyncIterator[Connected]:
+    """Yield a connection for one command.
+
+    A caller's connection is never closed; if it is inside a transaction, the command
+    joins it (``shared=True``) and never commits it.
+
+    Raises:
+        ConfigError: no connection, engine or URL is configured, or the URL is invalid.
+        DatabaseError: the database cannot be reached.
+    """
+    conn = connection if connection is not None else config.attributes.get("connection")
+    if conn is not None:
+        yield Connected(conn, conn.in_transaction(), _database_label(conn))
+        return
+    hooks = load_env(config)
+    chosen = engine if engine is not None else config.attributes.get("engine")
+    owned = False
+    if chosen is None and hooks.create_engine is not None:
+        chosen = await hooks.create_engine(config)
+        owned = True
+    if chosen is None:
+        chosen = _engine_from_url(config)
+        owned = True
+    label = _database_label(chosen)
+    try:
+        try:
+            raw = await chosen.connect()
+        except Exception as exc:
+            raise _connect_error(exc, label) from exc
+        try:
+            if hooks.on_connect is not None:
+                await hooks.on_connect(raw, config)
+            yield Connected(raw, False, label)
+        finally:
+            await raw.close()
+    finally:
+        if owned:
+            await chosen.dispose()
+
+
+def _engine_from_url(config: Config) -> AsyncEngine:
+    from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+    from sqlalchemy.ext.asyncio import create_async_engine
+    from sqlalchemy.pool import NullPool
+
+    if not config.url:
+        where = config.config_file or "the configuration"
+        raise ConfigError(
+            f"no database URL: set 'url' in {where}, the WHIMBREL_URL variable or --url",
+            path=config.config_file,
+            key="url",
+        )
+    try:
+        return create_async_engine(config.url, poolclass=NullPool)
+    except (ArgumentError, NoSuchModuleError, ImportError, ValueError) as exc:
+        raise ConfigError(
+            f"cannot use database URL {mask_url(config.url)}: {exc}; "
+            "use an async driver such as sqlite+aiosqlite://, postgresql+asyncpg:// "
+            "or mysql+asyncmy://",
+            path=config.config_file,
+            key="url",
+        ) from exc
+    except Exception as exc:  # a driver's own complaint about the URL
+        raise ConfigError(
+            f"cannot use database URL {mask_url(config.url)}: {exc}",
+            path=config.config_file,
+            key="url",
+        ) from exc
+
+
+def _connect_error(exc: Exception, label: str) -> DatabaseError:
+    reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+    first = reason[0] if reason else type(exc).__name__
+    return DatabaseError(
+        f"cannot connect to {label}: {mask_url(first)}; check that the server runs and the "
+        "URL is right",
+        url=label,
+    )
