@@ -274,8 +274,38 @@ def test_get_script(project: Path, tmp_path: Path) -> None:
     with pytest.raises(UnknownRevisionError):
         scripts.get_script("b")
     write_rev(project / "versions", "b2", "a1", name="dup.py")
+    # Looked up in the last scan, which the graph was built from...
+    assert scripts.get_script("b2").path.name == "b2_step.py"
+    # ...until the files are scanned again.
+    scripts.scripts()
     with pytest.raises(DuplicateRevisionError):
         scripts.get_script("b2")
+    write_rev(project / "versions", "e5", "b2")
+    scripts.invalidate()
+    assert scripts.get_script("e5").down_revisions == ("b2",)
+
+
+def test_get_script_scans_once(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    scripts = ScriptDirectory(script_location=project)
+    scans: list[bool] = []
+    real = scripts._scan
+
+    def counting(*, missing_ok: bool) -> dict[str, tuple[int, int]]:
+        scans.append(missing_ok)
+        return real(missing_ok=missing_ok)
+
+    monkeypatch.setattr(scripts, "_scan", counting)
+    scripts.scripts()
+    for rev in ("a1", "b2", "c3"):
+        scripts.get_script(rev)
+    assert len(scans) == 1
+
+
+def test_generated_revision_is_found_by_get_script(project: Path) -> None:
+    scripts = ScriptDirectory(script_location=project)
+    scripts.get_script("a1")
+    new = scripts.generate_revision(rev_id="d4", message="d", down_revisions=["c3"])
+    assert scripts.get_script("d4") == new
 
 
 def test_graph(project: Path) -> None:

@@ -16,10 +16,8 @@ import json
 import os
 import re
 import sys
-import tempfile
 import time
 import types
-import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -35,11 +33,11 @@ from whimbrel.errors import (
     UsageError,
 )
 from whimbrel.script.graph import Revision
-from whimbrel.script.hooks import PostWriteHookLike, run_post_write_hooks
 
 if TYPE_CHECKING:
     from whimbrel.config import Config
     from whimbrel.script.graph import RevisionGraph
+    from whimbrel.script.hooks import PostWriteHookLike
 
 __all__ = ("CACHE_NAME", "Script", "ScriptDirectory", "parse_script")
 
@@ -379,7 +377,8 @@ class ScriptDirectory:
         self._entries: dict[str, _Entry] | None = None
         self._dirty = False
         self._graph: tuple[list[Script], RevisionGraph] | None = None
-        self._by_id: tuple[list[Script], dict[str, list[Script]]] | None = None
+        self._last: list[Script] | None = None
+        self._by_id: dict[str, list[Script]] | None = None
 
     @classmethod
     def from_config(cls, config: Config) -> ScriptDirectory:
@@ -409,6 +408,7 @@ class ScriptDirectory:
         self._entries = None
         self._dirty = False
         self._graph = None
+        self._last = None
         self._by_id = None
 
     # ------------------------------------------------------------------ reading
@@ -456,7 +456,11 @@ class ScriptDirectory:
             self._dirty = not self._save_cache(entries)
         if errors:
             raise errors[0]
-        return [entry[2] for entry in entries.values()]
+        scripts = [entry[2] for entry in entries.values()]
+        if self._last is None or not _same(self._last, scripts):
+            self._last = scripts
+            self._by_id = None
+        return scripts
 
     def graph(self) -> RevisionGraph:
         """Return the revision graph of every script (rebuilt only when files changed).
@@ -478,19 +482,22 @@ class ScriptDirectory:
     def get_script(self, rev_id: str) -> Script:
         """Return the script whose revision id is exactly ``rev_id``.
 
+        It is looked up in the result of the last :meth:`scripts` or :meth:`graph`
+        call, so it matches the graph just built; without one the files are scanned
+        first. :meth:`invalidate` makes the next call scan again.
+
         Raises:
             UnknownRevisionError: No file declares that id.
             DuplicateRevisionError: Several files declare it.
             CommandError: As for :meth:`scripts`.
             ScriptError: As for :meth:`scripts`.
         """
-        scripts = self.scripts()
-        if self._by_id is None or not _same(self._by_id[0], scripts):
+        if self._by_id is None:
             by_id: dict[str, list[Script]] = {}
-            for script in scripts:
+            for script in self._last if self._last is not None else self.scripts():
                 by_id.setdefault(script.id, []).append(script)
-            self._by_id = (scripts, by_id)
-        matches = self._by_id[1].get(rev_id, [])
+            self._by_id = by_id
+        matches = self._by_id.get(rev_id, [])
         if not matches:
             raise UnknownRevisionError(rev_id)
         if len(matches) > 1:
@@ -545,6 +552,8 @@ class ScriptDirectory:
         directory = self.cache_path.parent
         tmp = None
         try:
+            import tempfile
+
             data = _dump_cache(entries)
             directory.mkdir(exist_ok=True)
             fd, tmp = tempfile.mkstemp(prefix=".whimbrel-headers-", suffix=".tmp", dir=directory)
@@ -601,6 +610,9 @@ class ScriptDirectory:
             ConfigError: ``timezone`` or ``file_template`` is invalid.
             ScriptError: An existing revision file, or the written one, is broken.
         """
+        import uuid
+
+        from whimbrel.script.hooks import run_post_write_hooks
         from whimbrel.script.templates import (
             render_revision,
             revision_file_name,
@@ -655,6 +667,7 @@ class ScriptDirectory:
             st = path.stat()
             self._entries[os.path.abspath(path)] = (st.st_size, st.st_mtime_ns, script)
             self._dirty = True
+        self._last = self._by_id = None
         return script
 
     def _target_directory(
