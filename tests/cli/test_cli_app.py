@@ -213,6 +213,10 @@ def test_config_warning_is_one_line(linear: Path) -> None:
         f"whimbrel: warning: unknown key 'script_locaton' in {linear}; "
         "did you mean 'script_location'?\n"
     )
+    # Warnings go to stderr, so JSON on stdout stays parseable.
+    result = run("-c", linear, "heads", "--json")
+    assert [h["revision"] for h in json.loads(result.stdout)["heads"]] == [C]
+    assert result.stderr.startswith("whimbrel: warning: unknown key 'script_locaton'")
     # -q prints only errors.
     quiet = run("-q", "-c", linear, "heads")
     assert quiet.exit_code == 0
@@ -666,12 +670,27 @@ def editor_command(tmp_path: Path, exit_code: int = 0) -> tuple[str, Path]:
 
 def test_edit(linear: Path, tmp_path: Path) -> None:
     editor, record = editor_command(tmp_path)
-    assert ok(run("-c", linear, "edit", env={"EDITOR": editor})) == ""
-    assert ok(run("-c", linear, "edit", "aaaa", env={"VISUAL": editor})) == ""
+    ok(run("-c", linear, "edit", env={"EDITOR": editor}))
+    ok(run("-c", linear, "edit", "aaaa", env={"VISUAL": editor}))
     assert record.read_text().splitlines() == [
         str(versions(linear) / f"{C}_add_index.py"),
         str(versions(linear) / f"{A}_create_users.py"),
     ]
+
+
+def test_edit_renders_its_result(linear: Path, tmp_path: Path) -> None:
+    # Bug: `whimbrel edit` throws its EditResult away. output.render() has an
+    # EditResult branch ("edited PATH") that nothing reaches, and edit is the one
+    # command without --json (STYLE.md: "--json everywhere").
+    editor, _ = editor_command(tmp_path)
+    path = versions(linear) / f"{C}_add_index.py"
+    assert ok(run("-c", linear, "edit", env={"EDITOR": editor})) == f"edited {path}\n"
+    data = as_json(run("-c", linear, "edit", B, "--json", env={"EDITOR": editor}))
+    assert data == {
+        "revision": B,
+        "path": str(versions(linear) / f"{B}_add_email.py"),
+        "editor": editor,
+    }
 
 
 def test_edit_errors(linear: Path, tmp_path: Path) -> None:
