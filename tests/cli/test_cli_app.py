@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import typer.core
+import typer.main
 from typer.testing import CliRunner, Result
 
 from whimbrel._version import __version__
@@ -27,6 +29,7 @@ from whimbrel.errors import ConfigError, UnknownRevisionError, UsageError
 A, B, C, D, E = "aaaa0001", "bbbb0002", "cccc0003", "dddd0004", "eeee0005"
 SECRET = "s3cr3t-pw"
 SECRET_URL = f"postgresql+asyncpg://scott:{SECRET}@db.example.com:5432/shop"
+# The commands this suite covers; the help must list these and every other visible one.
 COMMANDS = (
     "init",
     "list-templates",
@@ -38,6 +41,15 @@ COMMANDS = (
     "show",
     "edit",
 )
+
+
+def _visible_commands() -> tuple[str, ...]:
+    group = typer.main.get_command(app)
+    assert isinstance(group, typer.core.TyperGroup)
+    return tuple(name for name, cmd in group.commands.items() if not cmd.hidden)
+
+
+VISIBLE = _visible_commands()
 # Whatever the developer's shell has set must not leak into the tests.
 CLEAN_ENV: dict[str, str | None] = {
     "WHIMBREL_CONFIG": None,
@@ -130,8 +142,9 @@ def test_version() -> None:
 def test_help_lists_every_command() -> None:
     text = ok(run("--help"))
     assert text.startswith("Usage: whimbrel ")
-    for name in COMMANDS:
-        assert f"  {name} " in text
+    assert set(COMMANDS) <= set(VISIBLE)
+    for name in VISIBLE:
+        assert f"\n  {name} " in text
     # The underscore alias works but is not listed.
     assert "list_templates" not in text
     assert ok(run("-h")) == text
@@ -733,6 +746,30 @@ def test_url_in_the_config_is_never_shown(empty: Path) -> None:
     empty.write_text(text + "\ntimezone = 7\n")
     message = error(run("-c", empty, "heads"))
     assert "'timezone' must be a string" in message
+    assert SECRET not in message
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        # Neither reaches the network: an unknown dialect, then a port that is no number.
+        f"nosuchdialect://scott:{SECRET}@db.example.com/shop",
+        f"postgresql+asyncpg://scott:{SECRET}@db.example.com:notaport/shop",
+    ],
+)
+@pytest.mark.parametrize("source", ["config", "option", "env"])
+def test_database_url_in_an_error_is_masked(empty: Path, url: str, source: str) -> None:
+    args: list[str | Path] = ["-c", empty]
+    env: dict[str, str | None] = {}
+    if source == "config":
+        empty.write_text(empty.read_text().replace("sqlite+aiosqlite:///app.db", url))
+    elif source == "option":
+        args += ["--url", url]
+    else:
+        env["WHIMBREL_URL"] = url
+    message = error(run(*args, "current", env=env))
+    assert message.startswith("cannot use database URL ")
+    assert "scott:***@db.example.com" in message
     assert SECRET not in message
 
 

@@ -15,12 +15,16 @@ from pathlib import Path
 
 import anyio
 import pytest
+import typer.core
+import typer.main
 
 from whimbrel import command
 from whimbrel._version import __version__
+from whimbrel.cli.app import app
 from whimbrel.config import Config
 
 SCRIPT = Path(sys.executable).parent / "whimbrel"
+# The commands this suite covers; the help must list these and every other visible one.
 COMMANDS = (
     "init",
     "list-templates",
@@ -32,6 +36,15 @@ COMMANDS = (
     "show",
     "edit",
 )
+
+
+def _visible_commands() -> tuple[str, ...]:
+    group = typer.main.get_command(app)
+    assert isinstance(group, typer.core.TyperGroup)
+    return tuple(name for name, cmd in group.commands.items() if not cmd.hidden)
+
+
+VISIBLE = _visible_commands()
 
 
 def environ() -> dict[str, str]:
@@ -72,7 +85,8 @@ def test_help_lists_every_command(tmp_path: Path, module: bool) -> None:
     assert done.stderr == ""
     assert done.stdout.startswith("Usage: whimbrel [OPTIONS] COMMAND [ARGS]...")
     listed = done.stdout.split("Commands:", 1)[1]
-    for name in COMMANDS:
+    assert set(COMMANDS) <= set(VISIBLE)
+    for name in VISIBLE:
         assert f"\n  {name} " in listed
     assert "\x1b" not in done.stdout
 
