@@ -418,6 +418,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     bindir = Path(sys.executable).parent
     cases = [c for c in CASES if args.case is None or c.name in args.case]
+    load_before = os.getloadavg()
     try:
         tools = (ALEMBIC,) if args.alembic_only else TOOLS
         runner = Runner({tool: locate(tool, bindir) for tool in tools}, subprocess_env())
@@ -454,6 +455,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     if args.revisions != SPEC_REVISIONS:
         print(f"(the targets are specified at N={SPEC_REVISIONS}; at this N they are indicative)")
+    print(
+        f"load average {load_before[0]:.2f} before, {os.getloadavg()[0]:.2f} after, "
+        f"on {os.cpu_count()} CPUs (other load on the machine skews both tools' times)"
+    )
     print()
     print(format_table(results))
     print()
@@ -466,6 +471,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             "shapes": list(args.shape),
             "python": sys.version.split()[0],
             "platform": platform.platform(),
+            "cpus": os.cpu_count(),
+            "loadavg_before": load_before[0],
             "timestamp": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         }
         args.json.write_text(json.dumps(results_to_json(results, meta), indent=2) + "\n")
