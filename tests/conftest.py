@@ -16,3 +16,12 @@ async def database(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncItera
     """A fresh database on each dialect in turn (sqlite, postgresql, mariadb)."""
     async for db in provision(request.param, tmp_path):
         yield db
+
+
+@pytest_asyncio.fixture(params=("sqlite", "postgresql"))
+async def transactional_database(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> AsyncIterator[TestDatabase]:
+    """A fresh database on each dialect with transactional DDL."""
+    async for db in provision(request.param, tmp_path):
+        yield db

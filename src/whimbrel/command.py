@@ -308,8 +308,9 @@ def _resolve_depends_on(graph: RevisionGraph, idents: tuple[str, ...]) -> tuple[
             out.append(ident)
         else:
             found = graph.resolve_one(ident)
-            if found is not None:
-                out.append(found)
+            if found is None:
+                raise UsageError(f"--depends-on {ident!r} names no revision; name a revision")
+            out.append(found)
     return tuple(out)
 
 

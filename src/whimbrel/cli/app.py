@@ -9,6 +9,7 @@ usage); ``--traceback`` shows the whole story instead.
 from __future__ import annotations
 
 import functools
+import re
 import sys
 import warnings
 from collections.abc import Awaitable, Callable
@@ -94,10 +95,18 @@ def _options(ctx: typer.Context) -> GlobalOptions:
     return opts
 
 
+_URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^\s'\"]+")
+
+
+def _mask_urls(message: str) -> str:
+    """Hide the password of every URL in a message, and touch nothing else."""
+    return _URL.sub(lambda m: mask_url(m.group()), message)
+
+
 def _fail(opts: GlobalOptions, exc: BaseException, code: int) -> typer.Exit:
     if opts.traceback:
         raise exc
-    print(f"whimbrel: error: {mask_url(str(exc))}", file=sys.stderr)
+    print(f"whimbrel: error: {_mask_urls(str(exc))}", file=sys.stderr)
     return typer.Exit(code)
 
 
@@ -302,9 +311,11 @@ def show(
 def edit(
     ctx: typer.Context,
     rev: Annotated[str, typer.Argument(help="Revision to edit.")] = "head",
+    as_json: JsonOption = False,
 ) -> None:
     """Open a revision file in $VISUAL or $EDITOR."""
-    _run(ctx, command.edit, rev)
+    result = _run(ctx, command.edit, rev)
+    _emit(ctx, output.render(result, as_json=as_json))
 
 
 def _progress(ctx: typer.Context) -> Callable[[Any], None] | None:

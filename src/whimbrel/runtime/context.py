@@ -106,6 +106,8 @@ class MigrationContext:
         try:
             yield
         finally:
+            if conn.in_transaction():
+                conn.commit()
             conn.execution_options(isolation_level=default or "READ COMMITTED")
             conn.begin()
             self._sqlite_begin(conn)
@@ -306,6 +308,9 @@ class MigrationContext:
         try:
             await self._conn.run_sync(self._call, fn, takes_op)
         finally:
+            # Even in autocommit mode SQLAlchemy autobegins a (no-op) transaction.
+            if self._conn.in_transaction():
+                await self._conn.commit()
             await self._conn.execution_options(isolation_level=default or "READ COMMITTED")
 
     def _call(self, conn: Connection, fn: Callable[..., Any], takes_op: bool) -> None:
