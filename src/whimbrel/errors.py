@@ -13,16 +13,27 @@ needed to act on it, and its message is one line: what, where, what to do.
     ├── MigrationStepError             a revision's upgrade/downgrade failed
     │                                  (.revision, .direction, .statement, .completed)
     ├── NotAtHeadError                 current --check-heads: not at head (.current, .heads)
-    └── RevisionError                  the revision graph or an identifier
-        ├── UnknownRevisionError       no revision or label by that name (.identifier)
-        ├── AmbiguousRevisionError     a prefix matching several (.candidates)
-        ├── MultipleHeadsError         one head needed, several found (.heads)
-        ├── CycleError                 the graph loops (.cycle)
-        ├── DuplicateRevisionError     one id in two files (.revision, .paths)
-        ├── DuplicateBranchLabelError  one label on two revisions (.label, .revisions)
-        ├── MissingReferenceError      down_revision/depends_on naming nothing
-        ├── RelativeStepError          +N/-N past head or base (.identifier)
-        └── RangeError                 a target outside the current lineage
+    ├── RevisionError                  the revision graph or an identifier
+    │   ├── UnknownRevisionError       no revision or label by that name (.identifier)
+    │   ├── AmbiguousRevisionError     a prefix matching several (.candidates)
+    │   ├── MultipleHeadsError         one head needed, several found (.heads)
+    │   ├── CycleError                 the graph loops (.cycle)
+    │   ├── DuplicateRevisionError     one id in two files (.revision, .paths)
+    │   ├── DuplicateBranchLabelError  one label on two revisions (.label, .revisions)
+    │   ├── MissingReferenceError      down_revision/depends_on naming nothing
+    │   ├── RelativeStepError          +N/-N past head or base (.identifier)
+    │   └── RangeError                 a target outside the current lineage
+    └── OperationError                 an ``op.*`` call that cannot be carried out
+        ├── IrreversibleOperationError  ``reverse()`` lacks what it needs (.operation)
+        ├── UnsupportedOperationError   the dialect cannot do it (.dialect, .operation)
+        ├── TransactionStateError       must run outside a transaction (.statement)
+        └── BatchError                  batch mode cannot rebuild a table (.table)
+            └── ForeignKeyViolationError  rows break a foreign key after a rebuild
+
+Warnings (``warnings.warn``) have their own small tree, rooted in ``UserWarning``:
+
+    WhimbrelWarning
+    └── BatchConstraintWarning         batch mode could not carry a constraint or index
 """
 
 from __future__ import annotations
@@ -32,6 +43,8 @@ from pathlib import Path
 
 __all__ = (
     "AmbiguousRevisionError",
+    "BatchConstraintWarning",
+    "BatchError",
     "CommandError",
     "ConfigError",
     "CycleError",
@@ -46,9 +59,12 @@ __all__ = (
     "RelativeStepError",
     "RevisionError",
     "ScriptError",
+    "TransactionStateError",
     "UnknownRevisionError",
+    "UnsupportedOperationError",
     "UsageError",
     "WhimbrelError",
+    "WhimbrelWarning",
 )
 
 
@@ -232,3 +248,66 @@ class RangeError(RevisionError):
     def __init__(self, message: str, *, identifier: str | None = None):
         super().__init__(message)
         self.identifier = identifier
+
+
+class OperationError(WhimbrelError):
+    """An ``op.*`` call that cannot be carried out as asked."""
+
+
+class IrreversibleOperationError(OperationError):
+    """``reverse()`` of an operation that does not carry what its reverse needs."""
+
+    def __init__(self, operation: str, reason: str):
+        super().__init__(f"cannot reverse {operation}: {reason}")
+        self.operation = operation
+        self.reason = reason
+
+
+class UnsupportedOperationError(OperationError):
+    """The database (dialect) cannot perform the operation as asked."""
+
+    def __init__(self, message: str, *, dialect: str, operation: str):
+        super().__init__(message)
+        self.dialect = dialect
+        self.operation = operation
+
+
+class TransactionStateError(OperationError):
+    """A statement that cannot run inside a transaction was asked to run in one."""
+
+    def __init__(self, statement: str):
+        super().__init__(
+            f"{statement} cannot run inside a transaction; mark the revision script "
+            "'transactional = False' or wrap the call in 'with op.autocommit_block():'"
+        )
+        self.statement = statement
+
+
+class BatchError(OperationError):
+    """``batch_alter_table`` cannot rebuild (or alter) the table."""
+
+    def __init__(self, message: str, *, table: str):
+        super().__init__(message)
+        self.table = table
+
+
+class ForeignKeyViolationError(BatchError):
+    """After a batch rebuild, rows break foreign keys (``PRAGMA foreign_key_check``)."""
+
+    def __init__(self, table: str, violations: Sequence[tuple[str, int | None, str]]):
+        shown = ", ".join(f"{t} rowid {r} -> {p}" for t, r, p in violations[:5])
+        more = f" and {len(violations) - 5} more" if len(violations) > 5 else ""
+        super().__init__(
+            f"rebuilding table {table!r} leaves rows that break foreign keys: "
+            f"{shown}{more}; fix the data or the foreign keys and run again",
+            table=table,
+        )
+        self.violations = tuple(violations)
+
+
+class WhimbrelWarning(UserWarning):
+    """Root of the warnings Whimbrel issues."""
+
+
+class BatchConstraintWarning(WhimbrelWarning):
+    """Batch mode rebuilt a table without a constraint or index it could not carry."""
