@@ -352,3 +352,28 @@ def test_from_config(tmp_path: Path) -> None:
     assert scripts.post_write_hooks == (hook,)
     default = ScriptDirectory.from_config(Config(script_location=tmp_path / "m"))
     assert default.version_paths == (tmp_path / "m" / "versions",)
+
+
+def test_default_template_output_is_tidy(location: Path) -> None:
+    import subprocess
+
+    scripts = ScriptDirectory(script_location=location)
+    script = scripts.generate_revision(
+        rev_id="a1",
+        message="tidy",
+        down_revisions=(),
+        upgrade_body='op.execute(sa.text("select 1"))',
+        downgrade_body='op.execute(sa.text("select 2"))',
+    )
+    assert "from whimbrel import op\n\n# Revision identifiers" in script.path.read_text()
+    for args in (
+        ["check", "--isolated", "--no-cache", "--select", "E,F,I,W,UP"],
+        ["format", "--isolated", "--no-cache", "--check"],
+    ):
+        done = subprocess.run(
+            [sys.executable, "-m", "ruff", *args, str(script.path)],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert done.returncode == 0, done.stdout + done.stderr

@@ -38,6 +38,7 @@ __all__ = (
 REVISION_TEMPLATE = "script.py.tmpl"
 DEFAULT_URL = "sqlite+aiosqlite:///app.db"
 _HOOK_TARGET_KEYS = {"exec": "executable", "console_scripts": "entrypoint", "module": "module"}
+_IMPORTS_LINE = re.compile(r"^[ \t]*\$\{imports\}[ \t]*\n", re.MULTILINE)
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 
@@ -85,7 +86,8 @@ def render_revision(
     The placeholders are ``${message}`` (escaped for a docstring), ``${up_revision}``,
     ``${down_revision}``, ``${branch_labels}`` and ``${depends_on}`` (Python literals:
     ``None``, a string or a tuple), ``${revises}`` (parent ids separated by commas),
-    ``${create_date}``, ``${imports}`` (one import per line) and ``${upgrades}`` and
+    ``${create_date}``, ``${imports}`` (one import per line; a line holding only
+    this placeholder is dropped when there are none) and ``${upgrades}`` and
     ``${downgrades}`` (function bodies; put them after a four-space indent).
 
     Raises:
@@ -107,6 +109,9 @@ def render_revision(
         "upgrades": _body(upgrade_body),
         "downgrades": _body(downgrade_body),
     }
+    if not values["imports"]:
+        # A line holding only ${imports} goes away rather than leave a blank line.
+        template = _IMPORTS_LINE.sub("", template)
     try:
         return string.Template(template).substitute(values)
     except KeyError as e:
