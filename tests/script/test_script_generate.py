@@ -375,5 +375,7 @@ def test_default_template_output_is_tidy(location: Path) -> None:
             capture_output=True,
             text=True,
             check=False,
+            # From a user's project, where whimbrel is a third-party package.
+            cwd=location,
         )
         assert done.returncode == 0, done.stdout + done.stderr
