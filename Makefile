@@ -16,7 +16,9 @@ $(STAMP): pyproject.toml
 
 # The main job: the example shop project, on SQLite.
 run: $(STAMP)
-	cd migrations_example && ../$(BIN)/whimbrel heads && ../$(BIN)/whimbrel history
+	cd migrations_example && ../$(BIN)/whimbrel upgrade heads
+	cd migrations_example && ../$(BIN)/whimbrel current
+	cd migrations_example && ../$(BIN)/whimbrel history --indicate-current
 
 # The whole test suite, in parallel, with branch coverage.
 test: $(STAMP)
