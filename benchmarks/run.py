@@ -209,7 +209,7 @@ class Runner:
 
 
 # Cache directories a "cold" run must not find: Python's bytecode for imported revision
-# files, and Whimbrel's header cache (``<script_location>/__pycache__/whimbrel-headers.json``;
+# files, and Whimbrel's header cache (``<script_location>/__pycache__/whimbrel-headers.bin``;
 # ``.whimbrel-cache`` covers any other cache directory Whimbrel may grow).
 CACHE_DIR_NAMES = (".whimbrel-cache", "__pycache__")
 

@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING, Any, cast
 from whimbrel._version import __version__ as __version__
 from whimbrel.config import Config as Config
 from whimbrel.errors import WhimbrelError as WhimbrelError
-from whimbrel.operations.base import current_operations
 
 if TYPE_CHECKING:
     from whimbrel.operations.base import Operations
@@ -21,6 +20,9 @@ class _OperationsProxy:
     __slots__ = ()
 
     def __getattr__(self, name: str) -> Any:
+        # Imported here: operations pull in SQLAlchemy, which CLI start-up avoids.
+        from whimbrel.operations.base import current_operations
+
         return getattr(current_operations(), name)
 
     def __repr__(self) -> str:

@@ -200,7 +200,7 @@ class CycleError(RevisionError):
 class DuplicateRevisionError(RevisionError):
     """Two files declare the same revision id."""
 
-    def __init__(self, revision: str, paths: Sequence[Path]):
+    def __init__(self, revision: str, paths: Sequence[str | Path]):
         shown = " and ".join(str(p) for p in paths)
         super().__init__(f"revision {revision!r} is defined twice, in {shown}; give one a new id")
         self.revision = revision
@@ -223,7 +223,7 @@ class MissingReferenceError(RevisionError):
     """A ``down_revision`` or ``depends_on`` names no known revision."""
 
     def __init__(
-        self, revision: str, missing: str, *, kind: str, path: Path | None = None
+        self, revision: str, missing: str, *, kind: str, path: str | Path | None = None
     ) -> None:
         where = f" ({path})" if path is not None else ""
         super().__init__(

@@ -172,7 +172,7 @@ def test_valid_headers(tmp_path: Path, case: Case) -> None:
     assert script.upgrade_is_async is case.up_async
     assert script.downgrade_is_async is case.down_async
     assert script.path == path
-    assert script.revision.path == path
+    assert script.revision.path == str(path)
 
 
 def test_docstring_is_kept_whole(tmp_path: Path) -> None:

@@ -60,7 +60,7 @@ class Revision:
     branch_labels: tuple[str, ...] = ()
     depends_on: tuple[str, ...] = ()
     message: str | None = None
-    path: Path | None = field(default=None, compare=False)
+    path: str | Path | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -656,6 +656,9 @@ class RevisionGraph:
         """
         uppers = self.resolve(upper, current=current)
         lowers = self.resolve(lower, current=current)
+        if not lowers and set(uppers) >= set(self.heads):
+            # The whole graph: skip the walk.
+            return list(reversed(self.topological(self._nodes)))
         wanted = self.ancestors(uppers)
         missing = [r for r in lowers if r not in wanted]
         if missing:
