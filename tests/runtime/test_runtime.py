@@ -361,6 +361,7 @@ async def test_non_transactional_script_and_autocommit_block(
     database: TestDatabase, tmp_path: Path
 ) -> None:
     sql = _concurrently(database.dialect)["sql"]
+    second_index = sql.replace("ix_t_one_id", "ix2").replace("t_one", "t_blk")
     revs = [
         table_rev("r1", None, "t_one"),
         Rev(
@@ -378,7 +379,7 @@ async def test_non_transactional_script_and_autocommit_block(
             body=(
                 "    wop.execute('CREATE TABLE t_blk (id INTEGER PRIMARY KEY)')\n"
                 "    with wop.autocommit_block():\n"
-                f"        wop.execute({sql.replace('ix_t_one_id', 'ix2').replace('t_one', 't_blk')!r})\n"
+                f"        wop.execute({second_index!r})\n"
             ),
         ),
     ]

@@ -105,7 +105,13 @@ class Script:
         module = importlib.util.module_from_spec(spec)
         sys.modules[name] = module
         try:
-            spec.loader.exec_module(module)
+            if b"alembic" in self.path.read_bytes():
+                from whimbrel.script.alembic_compat import alembic_names
+
+                with alembic_names():
+                    spec.loader.exec_module(module)
+            else:
+                spec.loader.exec_module(module)
         except SyntaxError as e:
             raise ScriptError(f"syntax error: {e.msg}", path=self.path, lineno=e.lineno) from e
         except Exception as e:
