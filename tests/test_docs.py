@@ -45,6 +45,7 @@ from pathlib import Path
 
 import pytest
 import typer.main
+from typer.core import TyperGroup, TyperOption
 
 from whimbrel.cli.app import app
 from whimbrel.config import Config
@@ -171,7 +172,7 @@ def whimbrel_subcommands(command_line: str) -> list[str]:
 
 def available_subcommands() -> frozenset[str]:
     group = typer.main.get_command(app)
-    assert hasattr(group, "commands")
+    assert isinstance(group, TyperGroup)
     return frozenset(group.commands)
 
 
@@ -426,3 +427,28 @@ def test_parse_console_splits_commands_and_output(tmp_path: Path) -> None:
 )
 def test_whimbrel_subcommands(line: str, subcommands: list[str]) -> None:
     assert whimbrel_subcommands(line) == subcommands
+
+
+def test_commands_page_covers_every_command_and_option() -> None:
+    text = (DOCS / "commands.md").read_text(encoding="utf-8")
+    group = typer.main.get_command(app)
+    assert isinstance(group, TyperGroup)
+    missing = [
+        f"global option {opt}"
+        for param in group.params
+        for opt in param.opts
+        if f"`{opt}" not in text
+    ]
+    for name, sub in group.commands.items():
+        if sub.hidden:
+            continue
+        if f"### `whimbrel {name}`" not in text:
+            missing.append(f"a section for 'whimbrel {name}'")
+        missing += [
+            f"'{name}' option {opt}"
+            for param in sub.params
+            if isinstance(param, TyperOption)
+            for opt in param.opts
+            if opt not in {"-h", "--help"} and opt not in text
+        ]
+    assert not missing, "docs/commands.md does not mention: " + ", ".join(missing)

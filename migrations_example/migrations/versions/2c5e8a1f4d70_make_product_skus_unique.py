@@ -8,7 +8,6 @@ Create Date: 2025-01-20 16:03:51.112740
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-
 from whimbrel import op
 
 # Revision identifiers: Whimbrel reads these without running this file, so keep them

@@ -8,7 +8,6 @@ Create Date: 2025-03-17 12:05:43.918027
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-
 from whimbrel import op
 
 # Revision identifiers: Whimbrel reads these without running this file, so keep them

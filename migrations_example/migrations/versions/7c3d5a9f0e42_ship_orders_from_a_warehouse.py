@@ -8,7 +8,6 @@ Create Date: 2025-05-06 09:36:58.481652
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-
 from whimbrel import op
 
 # Revision identifiers: Whimbrel reads these without running this file, so keep them

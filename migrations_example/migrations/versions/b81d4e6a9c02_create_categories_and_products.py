@@ -8,7 +8,6 @@ Create Date: 2025-01-13 11:40:02.907415
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-
 from whimbrel import op
 
 # Revision identifiers: Whimbrel reads these without running this file, so keep them

@@ -8,7 +8,6 @@ Create Date: 2025-02-03 10:27:19.640032
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-
 from whimbrel import op
 
 # Revision identifiers: Whimbrel reads these without running this file, so keep them

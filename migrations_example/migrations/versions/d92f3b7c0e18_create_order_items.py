@@ -8,7 +8,6 @@ Create Date: 2025-02-03 10:58:37.204511
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-
 from whimbrel import op
 
 # Revision identifiers: Whimbrel reads these without running this file, so keep them

@@ -8,7 +8,6 @@ Create Date: 2025-03-10 14:15:08.551276
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-
 from whimbrel import op
 
 # Revision identifiers: Whimbrel reads these without running this file, so keep them

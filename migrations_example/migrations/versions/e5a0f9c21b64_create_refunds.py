@@ -8,7 +8,6 @@ Create Date: 2025-03-12 09:41:55.086193
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-
 from whimbrel import op
 
 # Revision identifiers: Whimbrel reads these without running this file, so keep them

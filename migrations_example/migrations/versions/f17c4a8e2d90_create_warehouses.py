@@ -8,7 +8,6 @@ Create Date: 2025-03-11 08:30:27.770914
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-
 from whimbrel import op
 
 # Revision identifiers: Whimbrel reads these without running this file, so keep them
