@@ -13,7 +13,7 @@ from projects import Rev, snapshot, table_rev, write_project
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from databases import TestDatabase
+from databases import TestDatabase, provision
 from whimbrel import command
 from whimbrel.config import Config
 from whimbrel.errors import MigrationStepError, NotAtHeadError
@@ -401,3 +401,17 @@ async def test_non_transactional_script_and_autocommit_block(
         assert "ix_t_one_id" in names
     finally:
         await engine.dispose()
+
+
+async def test_psycopg_async_driver(tmp_path: Path) -> None:
+    """PostgreSQL through psycopg 3's async mode, as well as asyncpg."""
+    async for database in provision("postgresql", tmp_path):
+        url = database.url.replace("postgresql+asyncpg://", "postgresql+psycopg://")
+        cfg = write_project(tmp_path / "proj", url, FAILING[:2])
+        result = await command.upgrade(cfg)
+        assert [s.revision for s in result.steps] == ["r1", "r2"]
+        snap = await snapshot(url, cfg)
+        assert snap["tables"] == ["t_one", "t_two"]
+        assert snap["heads"] == ["r2"]
+        await command.downgrade(cfg, "base")
+        assert (await snapshot(url, cfg))["tables"] == []
