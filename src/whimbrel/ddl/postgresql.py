@@ -1,0 +1,107 @@
+"""PostgreSQL: transactional DDL, named enum types, concurrent index builds."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Enum, text
+
+from whimbrel.ddl.elements import AddEnumValue
+from whimbrel.ddl.impl import DefaultImpl
+
+if TYPE_CHECKING:
+    from sqlalchemy import Column, Table
+    from sqlalchemy.dialects.postgresql import ENUM
+    from sqlalchemy.schema import Index
+
+__all__ = ("PostgresqlImpl",)
+
+_TYPE_IN_USE = text(
+    "SELECT 1 FROM pg_catalog.pg_attribute a "
+    "JOIN pg_catalog.pg_type t ON a.atttypid = t.oid "
+    "JOIN pg_catalog.pg_namespace n ON t.typnamespace = n.oid "
+    "LEFT JOIN pg_catalog.pg_type e ON t.typelem = e.oid "
+    "WHERE NOT a.attisdropped AND n.nspname = coalesce(:schema, current_schema()) "
+    "AND (t.typname = :name OR (e.typname = :name AND e.typnamespace = n.oid)) LIMIT 1"
+)
+
+
+class PostgresqlImpl(DefaultImpl):
+    """PostgreSQL: every DDL statement is transactional (except concurrent indexes)."""
+
+    transactional_ddl = True
+
+    # -- enum types follow the tables that use them ---------------------------------------
+
+    def _enums(self, columns: Any) -> list[ENUM]:
+        from sqlalchemy.dialects.postgresql import ENUM
+
+        found: dict[tuple[str | None, str], ENUM] = {}
+        for column in columns:
+            type_ = column.type
+            if not isinstance(type_, Enum) or not type_.native_enum or type_.name is None:
+                continue
+            impl = type_.dialect_impl(self.dialect)
+            if isinstance(impl, ENUM) and impl.create_type:
+                found.setdefault((impl.schema, impl.name or ""), impl)
+        return list(found.values())
+
+    def _create_enums(self, columns: Any) -> None:
+        for enum in self._enums(columns):
+            if self.connection is None:
+                from sqlalchemy.dialects.postgresql.named_types import CreateEnumType
+
+                self._exec(CreateEnumType(enum))
+            else:
+                enum.create(self.connection, checkfirst=True)
+
+    def before_create_table(self, table: Table) -> None:
+        self._create_enums(table.columns)
+
+    def before_add_column(self, table: Table, column: Column[Any]) -> None:
+        self._create_enums([column])
+
+    def after_drop_table(self, table: Table) -> None:
+        for enum in self._enums(table.columns):
+            if self.connection is not None:
+                params = {"schema": enum.schema, "name": enum.name}
+                if self.connection.execute(_TYPE_IN_USE, params).first() is not None:
+                    continue  # another table still uses the type
+                enum.drop(self.connection, checkfirst=True)
+            else:
+                from sqlalchemy.dialects.postgresql.named_types import DropEnumType
+
+                self._exec(DropEnumType(enum))
+
+    def add_enum_value(
+        self,
+        enum_name: str,
+        value: str,
+        *,
+        schema: str | None = None,
+        before: str | None = None,
+        after: str | None = None,
+        if_not_exists: bool = True,
+    ) -> None:
+        self._exec(
+            AddEnumValue(
+                enum_name,
+                value,
+                schema=schema,
+                before=before,
+                after=after,
+                if_not_exists=if_not_exists,
+            )
+        )
+
+    # -- indexes that cannot run in a transaction -----------------------------------------
+
+    def create_index(self, index: Index, *, if_not_exists: bool = False) -> None:
+        if index.dialect_options["postgresql"]["concurrently"]:
+            self.require_autocommit("CREATE INDEX CONCURRENTLY")
+        super().create_index(index, if_not_exists=if_not_exists)
+
+    def drop_index(self, index: Index, *, if_exists: bool = False) -> None:
+        if index.dialect_options["postgresql"]["concurrently"]:
+            self.require_autocommit("DROP INDEX CONCURRENTLY")
+        super().drop_index(index, if_exists=if_exists)
