@@ -96,6 +96,7 @@ async def snapshot(engine: AsyncEngine) -> dict[str, Any]:
 
 
 def schema_of(conn: Connection) -> dict[str, Any]:
+    """Every table's reflected shape, normalised enough to compare across runs."""
     insp = inspect(conn)
     dialect = conn.dialect.name
     out: dict[str, Any] = {}
@@ -112,41 +113,69 @@ def schema_of(conn: Connection) -> dict[str, Any]:
         pk = insp.get_pk_constraint(name)
         fks = sorted(
             (
-                fk.get("name") if dialect != "sqlite" or fk.get("name") else None,
+                fk.get("name"),
                 tuple(fk["constrained_columns"]),
                 fk["referred_table"],
                 tuple(fk["referred_columns"]),
-                (fk.get("options") or {}).get("ondelete"),
+                ((fk.get("options") or {}).get("ondelete") or "").upper() or None,
             )
             for fk in insp.get_foreign_keys(name)
         )
-        fk_index_names = {fk[0] for fk in fks}
-        indexes = sorted(
-            (ix["name"], tuple(str(c) for c in ix["column_names"]), bool(ix["unique"]))
-            for ix in insp.get_indexes(name)
-            if not (dialect == "mysql" and ix["name"] in fk_index_names)
-            and not ix.get("duplicates_constraint")
-        )
-        uniques = sorted(
-            (u["name"], tuple(u["column_names"])) for u in insp.get_unique_constraints(name)
-        )
+        if dialect == "sqlite":
+            indexes, uniques = _sqlite_indexes(conn, name)
+        else:
+            uniques = sorted(
+                (u["name"], tuple(u["column_names"])) for u in insp.get_unique_constraints(name)
+            )
+            # MySQL shows the indexes behind foreign keys and unique constraints.
+            hidden = {fk[0] for fk in fks} | {u[0] for u in uniques}
+            indexes = sorted(
+                (ix["name"], tuple(str(c) for c in ix["column_names"]), bool(ix["unique"]))
+                for ix in insp.get_indexes(name)
+                if not (dialect == "mysql" and ix["name"] in hidden)
+                and not ix.get("duplicates_constraint")
+            )
         checks = sorted(
             (c["name"], _norm_sql(c["sqltext"]))
             for c in insp.get_check_constraints(name)
-            if not (dialect == "mysql" and c["name"] in columns)  # MariaDB JSON checks
+            if not (dialect == "mysql" and c["name"] in columns)  # MariaDB's JSON checks
         )
         comment = insp.get_table_comment(name).get("text") if dialect != "sqlite" else None
         out[name] = {
             "columns": columns,
             "order": list(columns),
-            "pk": (tuple(pk["constrained_columns"])),
+            "pk": tuple(pk["constrained_columns"]),
+            "pk_name": pk.get("name") if dialect == "postgresql" else None,
             "fks": fks,
             "indexes": indexes,
             "uniques": uniques,
             "checks": checks,
             "comment": comment,
         }
+    if dialect == "postgresql":
+        out["_enums"] = sorted(
+            (e["name"], tuple(e["labels"])) for e in insp.get_enums()  # type: ignore[attr-defined]
+        )
     return out
+
+
+def _sqlite_indexes(conn: Connection, table: str) -> tuple[list[Any], list[Any]]:
+    indexes: list[Any] = []
+    uniques: list[Any] = []
+    for _seq, name, unique, origin, _partial in conn.exec_driver_sql(
+        f'PRAGMA index_list("{table}")'
+    ).fetchall():
+        cols = tuple(
+            str(r[2]) for r in conn.exec_driver_sql(f'PRAGMA index_xinfo("{name}")') if r[5]
+        )
+        if origin == "u":
+            uniques.append((None, cols))
+        elif origin == "c":
+            sql = conn.exec_driver_sql(
+                "SELECT sql FROM sqlite_master WHERE type = 'index' AND name = ?", (name,)
+            ).scalar_one()
+            indexes.append((name, cols, bool(unique), _norm_sql(sql)))
+    return sorted(indexes), sorted(uniques)
 
 
 def _type_name(type_: Any) -> str:

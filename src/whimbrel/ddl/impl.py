@@ -282,7 +282,13 @@ class DefaultImpl:
         self._exec(DropIndex(index, if_exists=if_exists))
 
     def add_constraint(self, constraint: Constraint) -> None:
-        """``ALTER TABLE ADD CONSTRAINT``."""
+        """``ALTER TABLE ADD CONSTRAINT``.
+
+        Raises:
+            UnsupportedOperationError: an ``EXCLUDE`` constraint outside PostgreSQL.
+        """
+        if constraint.__visit_name__ == "exclude_constraint" and self.dialect.name != "postgresql":
+            raise self.unsupported("add an EXCLUDE constraint", "EXCLUDE is PostgreSQL's")
         self._exec(AddConstraint(constraint))
 
     def drop_constraint(self, constraint: Constraint, *, if_exists: bool = False) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import Column, MetaData, Table
+from sqlalchemy import Column, Index, MetaData, Table
 from sqlalchemy.schema import Constraint, SchemaItem
 from sqlalchemy.sql.elements import ColumnClause
 from sqlalchemy.types import NULLTYPE
@@ -62,15 +62,18 @@ def ensure_fk_targets(table: Table) -> None:
 
 
 def copy_item(item: SchemaItem) -> SchemaItem:
-    """A copy of a column or constraint, so the caller's object stays unattached.
+    """A copy of a column, constraint or index, so the caller's object stays unattached.
 
-    Constraints not yet attached to a table are returned as they are: SQLAlchemy can
-    only copy attached ones, and attaching them once is harmless.
+    Constraints and indexes not yet attached to a table are returned as they are:
+    SQLAlchemy can only copy attached ones, and attaching them once is harmless.
     """
     if isinstance(item, Column):
         return item._copy()
     if isinstance(item, Constraint) and getattr(item, "parent", None) is not None:
         return item._copy()
+    if isinstance(item, Index) and item.table is not None:
+        elements = [e.name if isinstance(e, Column) else e for e in item.expressions]
+        return Index(item.name, *elements, unique=item.unique, **item.dialect_kwargs)
     return item
 
 

@@ -59,8 +59,11 @@ class CreateIndexOp(MigrateOperation):
     def to_index(self, table: Table | None = None) -> Index:
         """The ``Index``, attached to ``table`` or to a stand-in table."""
         if table is None:
+            included = self.dialect_kwargs.get("postgresql_include") or ()
             table = stand_in_table(
-                self.table_name, schema=self.schema, column_names=column_names(self.columns)
+                self.table_name,
+                schema=self.schema,
+                column_names=[*column_names(self.columns), *included],
             )
         elements = [table.c[c] if isinstance(c, str) else c for c in self.columns]
         return Index(
@@ -383,6 +386,7 @@ _KINDS: dict[ConstraintType | None, type[Constraint]] = {
     "unique": UniqueConstraint,
     "foreignkey": ForeignKeyConstraint,
     "check": CheckConstraint,
+    "exclude": Constraint,  # dropped by name alone
     None: Constraint,
 }
 
@@ -405,12 +409,8 @@ class DropConstraintOp(MigrateOperation):
         """A constraint of the right kind, named, attached to ``table`` or a stand-in."""
         if table is None:
             table = stand_in_table(self.table_name, schema=self.schema)
-        if self.type_ == "exclude":
-            from sqlalchemy.dialects.postgresql import ExcludeConstraint
-
-            constraint: Constraint = ExcludeConstraint(name=self.constraint_name)
-        elif self.type_ == "foreignkey":
-            constraint = ForeignKeyConstraint([], [], name=self.constraint_name)
+        if self.type_ == "foreignkey":
+            constraint: Constraint = ForeignKeyConstraint([], [], name=self.constraint_name)
         elif self.type_ == "check":
             constraint = CheckConstraint("1 = 1", name=self.constraint_name)
         else:
