@@ -5,7 +5,9 @@ Usage::
     python benchmarks/generate.py OUTDIR --revisions N --shape linear|branchy [--seed S]
 
 The project holds ``alembic.ini``, ``whimbrel.toml`` and ``migrations/`` (an Alembic
-``env.py``, ``script.py.mako`` and ``versions/``).  Every revision is a small, real
+``env.py``, ``script.py.mako`` and ``versions/``); ``ProjectConfig`` chooses the database
+URLs, Alembic's sync or async ``env.py`` and whether Whimbrel gets a script directory
+of its own.  Every revision is a small, real
 schema step -- create a table, add a column to it, index that column -- with the exact
 reverse as its downgrade, so the same project can later be upgraded and downgraded on a
 real database.  Output is a pure function of ``(revisions, shape, seed)``.
@@ -14,6 +16,7 @@ real database.  Output is a pure function of ``(revisions, shape, seed)``.
 from __future__ import annotations
 
 import argparse
+import json
 import random
 import shutil
 import sys
@@ -23,6 +26,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 SHAPES = ("linear", "branchy")
+ENVS = ("sync", "async")
 
 # A file that marks a directory as ours, so ``overwrite=True`` never deletes anything else.
 MARKER = ".whimbrel-bench"
@@ -61,6 +65,30 @@ class Project:
     base: str
     merges: tuple[str, ...]
     branch_points: tuple[str, ...]
+    tables: tuple[str, ...] = ()
+    """Every table the revisions create; all of them exist at ``head``."""
+    indexes: tuple[str, ...] = ()
+    """Every index the revisions create (all named ``ix_*``); all exist at ``head``."""
+    columns: int = 0
+    """Columns of all tables at ``head``: ``id`` and ``name`` per table, plus those added."""
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectConfig:
+    """What the generated configuration files point the tools at.
+
+    ``env`` picks Alembic's ``env.py``: ``"sync"`` is the stock minimal one
+    (``engine_from_config``), ``"async"`` the ``alembic init -t async`` one
+    (``async_engine_from_config`` + ``connection.run_sync`` + ``asyncio.run``), which
+    needs async driver URLs.  ``whimbrel_scripts`` names a separate, ``env.py``-less
+    script directory for Whimbrel whose ``version_locations`` is the shared
+    ``migrations/versions``; ``None`` gives Whimbrel ``migrations`` itself.
+    """
+
+    alembic_url: str = "sqlite:///bench.db"
+    whimbrel_url: str = "sqlite+aiosqlite:///bench.db"
+    env: str = "sync"
+    whimbrel_scripts: str | None = None
 
 
 @dataclass(slots=True)
@@ -90,6 +118,8 @@ class _Builder:
     seen: set[str] = field(default_factory=set)
     tables: int = 0
     columns: int = 0
+    table_names: list[str] = field(default_factory=list)
+    index_names: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.ids = random.Random(f"whimbrel-bench:{self.seed}:ids")
@@ -111,6 +141,7 @@ class _Builder:
         if phase == 0 or lineage.table is None:
             self.tables += 1
             table = f"t{self.tables:05d}"
+            self.table_names.append(table)
             message = f"create table {table}"
             upgrade: tuple[str, ...] = (
                 "op.create_table(",
@@ -133,6 +164,7 @@ class _Builder:
         else:
             table, column = lineage.table, lineage.column
             index = f"ix_{table}_{column}"
+            self.index_names.append(index)
             message = f"create index {index}"
             upgrade = (f'op.create_index("{index}", "{table}", ["{column}"], unique=False)',)
             downgrade = (f'op.drop_index("{index}", table_name="{table}")',)
@@ -147,8 +179,8 @@ class _Builder:
         return rev
 
 
-def _build(revisions: int, shape: str, seed: int) -> tuple[list[_Rev], list[str], list[str]]:
-    """Lay out the graph; return revisions in order, merge ids and branch-point ids."""
+def _build(revisions: int, shape: str, seed: int) -> tuple[_Builder, list[str], list[str]]:
+    """Lay out the graph; return the filled builder, merge ids and branch-point ids."""
     builder = _Builder(revisions, seed)
     lineage = _Lineage()
     tip = builder.step(None, lineage)
@@ -157,7 +189,7 @@ def _build(revisions: int, shape: str, seed: int) -> tuple[list[_Rev], list[str]
     if shape == "linear":
         while builder.remaining:
             tip = builder.step(tip, lineage)
-        return builder.revs, merges, branch_points
+        return builder, merges, branch_points
 
     shape_rng = random.Random(f"whimbrel-bench:{seed}:shape")
     while builder.remaining:
@@ -188,7 +220,7 @@ def _build(revisions: int, shape: str, seed: int) -> tuple[list[_Rev], list[str]
         merges.append(tip)
         # Carry on from the first branch's schema state; both branches' tables exist.
         lineage = states[0]
-    return builder.revs, merges, branch_points
+    return builder, merges, branch_points
 
 
 def _slug(message: str) -> str:
@@ -238,7 +270,7 @@ _ALEMBIC_INI = """\
 [alembic]
 script_location = migrations
 path_separator = os
-sqlalchemy.url = sqlite:///bench.db
+sqlalchemy.url = {url}
 
 [loggers]
 keys = root,sqlalchemy,alembic
@@ -275,10 +307,22 @@ format = %(levelname)-5.5s [%(name)s] %(message)s
 datefmt = %H:%M:%S
 """
 
-_WHIMBREL_TOML = """\
-script_location = "migrations"
-url = "sqlite+aiosqlite:///bench.db"
-"""
+
+def _whimbrel_toml(config: ProjectConfig) -> str:
+    if config.whimbrel_scripts is None:
+        location = 'script_location = "migrations"\n'
+    else:
+        location = (
+            f"script_location = {_toml_str(config.whimbrel_scripts)}\n"
+            'version_locations = ["migrations/versions"]\n'
+        )
+    return f"{location}url = {_toml_str(config.whimbrel_url)}\n"
+
+
+def _toml_str(value: str) -> str:
+    # A TOML basic string is a JSON string for the characters that can occur here.
+    return json.dumps(value)
+
 
 _ENV_PY = '''\
 """Alembic environment: the stock minimal env.py, offline and online."""
@@ -318,6 +362,70 @@ def run_migrations_online() -> None:
         context.configure(connection=connection, target_metadata=target_metadata)
         with context.begin_transaction():
             context.run_migrations()
+
+
+if context.is_offline_mode():
+    run_migrations_offline()
+else:
+    run_migrations_online()
+'''
+
+# ``alembic init -t async``'s env.py (Alembic 1.x), with the same logging opt-out.
+_ASYNC_ENV_PY = '''\
+"""Alembic environment: the ``alembic init -t async`` env.py, offline and online."""
+
+import asyncio
+from logging.config import fileConfig
+
+from sqlalchemy import pool
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import async_engine_from_config
+
+from alembic import context
+
+config = context.config
+# Programmatic callers (tests) may keep their own logging setup.
+if config.config_file_name is not None and config.attributes.get("configure_logger", True):
+    fileConfig(config.config_file_name)
+
+target_metadata = None
+
+
+def run_migrations_offline() -> None:
+    url = config.get_main_option("sqlalchemy.url")
+    context.configure(
+        url=url,
+        target_metadata=target_metadata,
+        literal_binds=True,
+        dialect_opts={"paramstyle": "named"},
+    )
+
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def do_run_migrations(connection: Connection) -> None:
+    context.configure(connection=connection, target_metadata=target_metadata)
+
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+async def run_async_migrations() -> None:
+    connectable = async_engine_from_config(
+        config.get_section(config.config_ini_section, {}),
+        prefix="sqlalchemy.",
+        poolclass=pool.NullPool,
+    )
+
+    async with connectable.connect() as connection:
+        await connection.run_sync(do_run_migrations)
+
+    await connectable.dispose()
+
+
+def run_migrations_online() -> None:
+    asyncio.run(run_async_migrations())
 
 
 if context.is_offline_mode():
@@ -371,7 +479,13 @@ def _prepare_outdir(outdir: Path, *, overwrite: bool) -> None:
 
 
 def generate_project(
-    outdir: Path, *, revisions: int, shape: str, seed: int = 0, overwrite: bool = False
+    outdir: Path,
+    *,
+    revisions: int,
+    shape: str,
+    seed: int = 0,
+    overwrite: bool = False,
+    config: ProjectConfig | None = None,
 ) -> Project:
     """Write a project of ``revisions`` revision files in the given shape to ``outdir``.
 
@@ -382,19 +496,25 @@ def generate_project(
             fork-and-merge diamonds, still ending in exactly one head).
         seed: Drives revision ids, dates and the branchy layout.
         overwrite: Replace ``outdir`` if it holds a project generated earlier.
+        config: Database URLs and environment written into the configuration files;
+            by default SQLite ``bench.db`` and Alembic's sync ``env.py``.
 
     Returns:
         The paths and graph facts of the written project.
 
     Raises:
-        ValueError: On an unknown shape or fewer than one revision.
+        ValueError: On an unknown shape or env, or fewer than one revision.
         FileExistsError: If ``outdir`` is non-empty and may not be replaced.
     """
     if shape not in SHAPES:
         raise ValueError(f"unknown shape {shape!r}; expected one of {', '.join(SHAPES)}")
+    config = ProjectConfig() if config is None else config
+    if config.env not in ENVS:
+        raise ValueError(f"unknown env {config.env!r}; expected one of {', '.join(ENVS)}")
     if revisions < 1:
         raise ValueError(f"revisions must be at least 1, got {revisions}")
-    revs, merges, branch_points = _build(revisions, shape, seed)
+    builder, merges, branch_points = _build(revisions, shape, seed)
+    revs = builder.revs
 
     outdir = outdir.resolve()
     _prepare_outdir(outdir, overwrite=overwrite)
@@ -402,9 +522,14 @@ def generate_project(
     versions_dir = script_location / "versions"
     versions_dir.mkdir(parents=True)
     (outdir / MARKER).write_text(f"shape={shape} revisions={revisions} seed={seed}\n")
-    (outdir / "alembic.ini").write_text(_ALEMBIC_INI)
-    (outdir / "whimbrel.toml").write_text(_WHIMBREL_TOML)
-    (script_location / "env.py").write_text(_ENV_PY)
+    # ``%`` is ConfigParser's interpolation character.
+    (outdir / "alembic.ini").write_text(
+        _ALEMBIC_INI.replace("{url}", config.alembic_url.replace("%", "%%"))
+    )
+    (outdir / "whimbrel.toml").write_text(_whimbrel_toml(config))
+    if config.whimbrel_scripts is not None:
+        (outdir / config.whimbrel_scripts).mkdir(parents=True)
+    (script_location / "env.py").write_text(_ASYNC_ENV_PY if config.env == "async" else _ENV_PY)
     (script_location / "script.py.mako").write_text(_SCRIPT_MAKO)
     for n, rev in enumerate(revs):
         created = _BASE_DATE + timedelta(minutes=7 * n)
@@ -424,6 +549,9 @@ def generate_project(
         base=revs[0].revision,
         merges=tuple(merges),
         branch_points=tuple(branch_points),
+        tables=tuple(builder.table_names),
+        indexes=tuple(builder.index_names),
+        columns=2 * builder.tables + builder.columns,
     )
 
 

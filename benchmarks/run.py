@@ -2,13 +2,18 @@
 
 Usage::
 
-    python benchmarks/run.py [--revisions 5000] [--repeat 7] [--shape linear,branchy]
-                             [--case heads,history] [--seed 0] [--json out.json]
-                             [--alembic-only]
+    python benchmarks/run.py [--suite cli] [--revisions 5000] [--repeat 7]
+                             [--shape linear,branchy] [--case heads,history] [--seed 0]
+                             [--json out.json] [--alembic-only]
+    python benchmarks/run.py --suite runtime [--revisions 200,1000] [--repeat 3]
+                             [--dialect sqlite,postgresql] [--case upgrade,downgrade]
+                             [--postgres-url postgresql://postgres@127.0.0.1:5432/wb_bench]
 
 Both tools are run as the executables installed next to ``sys.executable`` (so run this
-with the project's venv Python), each in a freshly generated project directory.  See
-``benchmarks/README.md`` for what is measured and how to read the output.
+with the project's venv Python), each in a freshly generated project directory.  The
+``cli`` suite (the default) times read-only commands; the ``runtime`` suite times
+``upgrade head`` and ``downgrade base`` on SQLite and PostgreSQL against the ``psql``
+floor.  See ``benchmarks/README.md`` for what is measured and how to read the output.
 """
 
 from __future__ import annotations
@@ -19,37 +24,80 @@ import os
 import platform
 import re
 import shutil
-import statistics
-import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
 
 if __package__ in (None, ""):
     # Run as a script: make ``benchmarks`` importable as a package.
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from benchmarks import databases, runtime
 from benchmarks.generate import SHAPES, Project, generate_project
+from benchmarks.harness import (
+    ALEMBIC,
+    FLOOR,
+    TOOLS,
+    WHIMBREL,
+    Argv,
+    BenchmarkError,
+    Case,
+    CaseResult,
+    Runner,
+    Stats,
+    ToolRunner,
+    clear_caches,
+    format_cold,
+    locate,
+    render_table,
+    results_to_json,
+    run_case,
+    speedup,
+    subprocess_env,
+    summarize,
+    times,
+    verdict,
+    x,
+)
 
-WHIMBREL = "whimbrel"
-ALEMBIC = "alembic"
-TOOLS = (WHIMBREL, ALEMBIC)
+__all__ = (
+    "ALEMBIC",
+    "CASES",
+    "FLOOR",
+    "SUITES",
+    "TOOLS",
+    "WHIMBREL",
+    "Argv",
+    "BenchmarkError",
+    "Case",
+    "CaseResult",
+    "Runner",
+    "Stats",
+    "ToolRunner",
+    "clear_caches",
+    "format_cold",
+    "format_table",
+    "main",
+    "parse_args",
+    "parse_rev_ids",
+    "results_to_json",
+    "run_case",
+    "speedup",
+    "summarize",
+    "verdict",
+    "verify_heads",
+    "verify_history",
+)
 
-# The spec's targets are stated for a project of this size.
+SUITES = ("cli", "runtime")
+
+# The spec's targets for the cli suite are stated for a project of this size.
 SPEC_REVISIONS = 5000
 
 WORK_DIR = Path(__file__).resolve().parent / ".work"
 
 _REV_ID = re.compile(r"\b[0-9a-f]{12}\b")
-
-Argv = tuple[str, ...]
-
-
-class BenchmarkError(Exception):
-    """A run failed or the tools disagreed: the numbers would mean nothing."""
 
 
 # -- cases ---------------------------------------------------------------------------
@@ -86,34 +134,6 @@ def verify_history(project: Project, outputs: Mapping[str, str]) -> None:
     _check_ids("history", frozenset(project.revisions), outputs)
 
 
-Verify = Callable[[Project, Mapping[str, str]], None]
-Hook = Callable[[Project], None]
-ToolHook = Callable[[Project, str], None]
-
-
-@dataclass(frozen=True, slots=True)
-class Case:
-    """One command timed in both tools.
-
-    ``target`` is the required ratio alembic/whimbrel of median wall times.  ``verify``
-    gets each tool's stdout and raises ``BenchmarkError`` if they did different work.
-    ``setup``/``teardown`` run once around the case; ``before_each`` runs (untimed)
-    before every single run with the tool's name, e.g. to reset a database.
-    """
-
-    name: str
-    whimbrel: Argv
-    alembic: Argv
-    target: float
-    verify: Verify | None = None
-    setup: Hook | None = None
-    teardown: Hook | None = None
-    before_each: ToolHook | None = None
-
-    def argv(self, tool: str) -> Argv:
-        return self.whimbrel if tool == WHIMBREL else self.alembic
-
-
 CASES: tuple[Case, ...] = (
     Case("--help", ("--help",), ("--help",), target=2.0),
     Case("heads", ("heads",), ("heads",), target=10.0, verify=verify_heads),
@@ -121,165 +141,11 @@ CASES: tuple[Case, ...] = (
 )
 
 
-# -- measuring -----------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Stats:
-    median: float
-    minimum: float
-    samples: tuple[float, ...]
-
-
-def summarize(samples: Sequence[float]) -> Stats:
-    if not samples:
-        raise ValueError("no samples")
-    return Stats(statistics.median(samples), min(samples), tuple(samples))
-
-
-def speedup(alembic: float, whimbrel: float) -> float:
-    """How many times faster Whimbrel is: alembic time / whimbrel time."""
-    if whimbrel <= 0:
-        raise ValueError(f"non-positive time {whimbrel!r}")
-    return alembic / whimbrel
-
-
-def verdict(ratio: float | None, target: float) -> str:
-    if ratio is None:
-        return "n/a"
-    return "PASS" if ratio >= target else "MISS"
-
-
-@dataclass(frozen=True, slots=True)
-class CaseResult:
-    case: str
-    shape: str
-    revisions: int
-    target: float
-    stats: Mapping[str, Stats]
-    cold: Mapping[str, float] = field(default_factory=dict)
-
-    @property
-    def ratio(self) -> float | None:
-        if WHIMBREL not in self.stats or ALEMBIC not in self.stats:
-            return None
-        return speedup(self.stats[ALEMBIC].median, self.stats[WHIMBREL].median)
-
-    @property
-    def min_ratio(self) -> float | None:
-        if WHIMBREL not in self.stats or ALEMBIC not in self.stats:
-            return None
-        return speedup(self.stats[ALEMBIC].minimum, self.stats[WHIMBREL].minimum)
-
-    @property
-    def verdict(self) -> str:
-        return verdict(self.ratio, self.target)
-
-
-class ToolRunner(Protocol):
-    @property
-    def tools(self) -> tuple[str, ...]: ...
-
-    def run(self, tool: str, argv: Argv, cwd: Path) -> tuple[float, str]: ...
-
-
-@dataclass(frozen=True, slots=True)
-class Runner:
-    """Runs the tools' executables in a project directory and times them."""
-
-    executables: Mapping[str, Path]
-    env: Mapping[str, str]
-
-    @property
-    def tools(self) -> tuple[str, ...]:
-        return tuple(tool for tool in TOOLS if tool in self.executables)
-
-    def run(self, tool: str, argv: Argv, cwd: Path) -> tuple[float, str]:
-        """Run once; return (wall seconds, stdout).  A non-zero exit aborts."""
-        cmd = [str(self.executables[tool]), *argv]
-        start = time.perf_counter()
-        proc = subprocess.run(cmd, cwd=cwd, env=self.env, capture_output=True, text=True)
-        elapsed = time.perf_counter() - start
-        if proc.returncode != 0:
-            tail = "\n".join(proc.stderr.strip().splitlines()[-15:])
-            raise BenchmarkError(
-                f"`{tool} {' '.join(argv)}` exited {proc.returncode} in {cwd}\n{tail}"
-            )
-        return elapsed, proc.stdout
-
-
-# Cache directories a "cold" run must not find: Python's bytecode for imported revision
-# files, and Whimbrel's header cache (``<script_location>/__pycache__/whimbrel-headers.bin``;
-# ``.whimbrel-cache`` covers any other cache directory Whimbrel may grow).
-CACHE_DIR_NAMES = (".whimbrel-cache", "__pycache__")
-
-
-def clear_caches(root: Path) -> int:
-    """Delete every cache directory under ``root``; return how many were removed."""
-    found = [p for name in CACHE_DIR_NAMES for p in root.rglob(name) if p.is_dir()]
-    for path in found:
-        shutil.rmtree(path, ignore_errors=True)
-    return len(found)
-
-
-def run_case(case: Case, project: Project, runner: ToolRunner, *, repeat: int) -> CaseResult:
-    """Cold run per tool, one warm-up per tool, then ``repeat`` interleaved timed runs."""
-    root = project.root
-    tools = runner.tools
-
-    def once(tool: str) -> tuple[float, str]:
-        if case.before_each is not None:
-            case.before_each(project, tool)
-        return runner.run(tool, case.argv(tool), root)
-
-    def check(outputs: Mapping[str, str]) -> None:
-        if case.verify is not None:
-            case.verify(project, outputs)
-
-    if case.setup is not None:
-        case.setup(project)
-    try:
-        cold: dict[str, float] = {}
-        outputs: dict[str, str] = {}
-        for tool in tools:
-            clear_caches(root)
-            cold[tool], outputs[tool] = once(tool)
-        check(outputs)
-        # Warm-up: Alembic writes its .pyc files, Whimbrel its header cache.
-        check({tool: once(tool)[1] for tool in tools})
-        samples: dict[str, list[float]] = {tool: [] for tool in tools}
-        for _ in range(repeat):
-            outputs = {}
-            for tool in tools:
-                elapsed, outputs[tool] = once(tool)
-                samples[tool].append(elapsed)
-            check(outputs)
-    finally:
-        if case.teardown is not None:
-            case.teardown(project)
-    return CaseResult(
-        case=case.name,
-        shape=project.shape,
-        revisions=len(project.revisions),
-        target=case.target,
-        stats={tool: summarize(times) for tool, times in samples.items()},
-        cold=cold,
-    )
-
-
-# -- reporting -----------------------------------------------------------------------
-
-
-def _ms(seconds: float) -> str:
-    return f"{seconds * 1000:.0f}" if seconds >= 0.1 else f"{seconds * 1000:.1f}"
-
-
-def _x(ratio: float | None) -> str:
-    return "—" if ratio is None else f"{ratio:.1f}x"
+# -- reporting
 
 
 def format_table(results: Sequence[CaseResult]) -> str:
-    """Render results as a fixed-width table (times in ms, median / min)."""
+    """Render cli-suite results as a fixed-width table (times in ms, median / min)."""
     header = (
         "shape",
         "case",
@@ -291,66 +157,20 @@ def format_table(results: Sequence[CaseResult]) -> str:
         "result",
     )
     rows: list[tuple[str, ...]] = [header]
-    for r in results:
-        cells = []
-        for tool in TOOLS:
-            s = r.stats.get(tool)
-            cells.append("—" if s is None else f"{_ms(s.median)} / {_ms(s.minimum)} ms")
-        rows.append(
-            (
-                r.shape,
-                r.case,
-                *cells,
-                _x(r.ratio),
-                _x(r.min_ratio),
-                f"≥{r.target:g}x",
-                r.verdict,
-            )
+    rows += [
+        (
+            r.shape,
+            r.case,
+            times(r.stats.get(WHIMBREL)),
+            times(r.stats.get(ALEMBIC)),
+            x(r.ratio),
+            x(r.min_ratio),
+            r.target_label,
+            r.verdict,
         )
-    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
-    lines = []
-    for n, row in enumerate(rows):
-        # Text columns left-aligned, numbers right-aligned.
-        line = "  ".join(
-            cell.ljust(w) if i < 2 or i == len(row) - 1 else cell.rjust(w)
-            for i, (cell, w) in enumerate(zip(row, widths, strict=True))
-        )
-        lines.append(line.rstrip())
-        if n == 0:
-            lines.append("  ".join("-" * w for w in widths))
-    return "\n".join(lines)
-
-
-def format_cold(results: Sequence[CaseResult]) -> str:
-    """One line per case: the first-ever run of each tool, before any cache exists."""
-    lines = []
-    for r in results:
-        parts = [f"{tool} {_ms(r.cold[tool])} ms" for tool in TOOLS if tool in r.cold]
-        lines.append(f"cold {r.shape} {r.case}: " + ", ".join(parts))
-    return "\n".join(lines)
-
-
-def results_to_json(results: Sequence[CaseResult], meta: Mapping[str, Any]) -> dict[str, Any]:
-    return {
-        "meta": dict(meta),
-        "results": [
-            {
-                "case": r.case,
-                "shape": r.shape,
-                "revisions": r.revisions,
-                "target": r.target,
-                "ratio_median": r.ratio,
-                "ratio_min": r.min_ratio,
-                "verdict": r.verdict,
-                "cold_seconds": dict(r.cold),
-                "tools": {
-                    tool: {"median": s.median, "min": s.minimum, "samples": list(s.samples)}
-                    for tool, s in r.stats.items()
-                },
-            }
-            for r in results
-        ],
-    }
+        for r in results
+    ]
+    return render_table(rows, text_columns=2)
 
 
 # -- command line --------------------------------------------------------------------
@@ -376,14 +196,61 @@ def _positive(value: str) -> int:
     return number
 
 
+def _sizes(value: str) -> tuple[int, ...]:
+    try:
+        sizes = tuple(_positive(item.strip()) for item in value.split(",") if item.strip())
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(f"expected sizes like 200,1000, got {value!r}") from e
+    if not sizes:
+        raise argparse.ArgumentTypeError(f"expected sizes like 200,1000, got {value!r}")
+    return sizes
+
+
+def _postgres(value: str) -> databases.Postgres:
+    try:
+        return databases.Postgres.from_url(value)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from e
+
+
+_SUITE_CASES = {"cli": tuple(c.name for c in CASES), "runtime": runtime.CASE_NAMES}
+_DEFAULTS: dict[str, dict[str, object]] = {
+    "cli": {"revisions": (SPEC_REVISIONS,), "repeat": 7, "shape": SHAPES},
+    "runtime": {"revisions": runtime.REVISIONS, "repeat": 3, "shape": ("linear",)},
+}
+
+
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description="Time Whimbrel and Alembic CLI processes side by side."
     )
-    parser.add_argument("--revisions", type=_positive, default=SPEC_REVISIONS)
-    parser.add_argument("--repeat", type=_positive, default=7)
-    parser.add_argument("--shape", type=_csv(SHAPES), default=SHAPES)
-    parser.add_argument("--case", type=_csv([c.name for c in CASES]), default=None)
+    parser.add_argument(
+        "--suite",
+        choices=SUITES,
+        default="cli",
+        help="cli: read-only commands (default); runtime: upgrade/downgrade on databases",
+    )
+    parser.add_argument(
+        "--revisions",
+        type=_sizes,
+        default=None,
+        help="comma-separated project sizes (cli: 5000; runtime: 200,1000)",
+    )
+    parser.add_argument("--repeat", type=_positive, default=None, help="cli: 7; runtime: 3")
+    parser.add_argument("--shape", type=_csv(SHAPES), default=None)
+    all_cases = tuple(name for names in _SUITE_CASES.values() for name in names)
+    parser.add_argument("--case", type=_csv(all_cases), default=None)
+    parser.add_argument(
+        "--dialect", type=_csv(runtime.DIALECTS), default=runtime.DIALECTS, help="runtime suite"
+    )
+    parser.add_argument(
+        "--postgres-url",
+        type=_postgres,
+        default=databases.Postgres.from_url(databases.DEFAULT_POSTGRES_URL),
+        help="runtime suite: server and database (dropped and recreated for every run; "
+        f"its name must start with {databases.DATABASE_PREFIX!r}); "
+        f"default {databases.DEFAULT_POSTGRES_URL}",
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", type=Path, default=None, help="also write results here")
     parser.add_argument(
@@ -391,84 +258,152 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         action="store_true",
         help="time Alembic alone (while the whimbrel CLI does not exist yet)",
     )
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    for name, value in _DEFAULTS[args.suite].items():
+        if getattr(args, name) is None:
+            setattr(args, name, value)
+    if args.case is not None:
+        foreign = [case for case in args.case if case not in _SUITE_CASES[args.suite]]
+        if foreign:
+            parser.error(
+                f"--case {','.join(foreign)} is not in the {args.suite} suite "
+                f"({', '.join(_SUITE_CASES[args.suite])})"
+            )
+    if args.suite == "runtime" and len(args.shape) != 1:
+        parser.error("the runtime suite takes one --shape")
+    return args
 
 
-def subprocess_env() -> dict[str, str]:
-    env = dict(os.environ)
-    # Both tools must be free to write their caches (.pyc / header cache).
-    env.pop("PYTHONDONTWRITEBYTECODE", None)
-    return env
-
-
-def locate(tool: str, bindir: Path) -> Path:
-    path = bindir / tool
-    if not path.is_file() or not os.access(path, os.X_OK):
-        hint = (
-            "install the project into this venv (`.venv/bin/pip install -e .`) or pass "
-            "--alembic-only"
-            if tool == WHIMBREL
-            else "run this script with the venv's Python (`.venv/bin/python`)"
-        )
-        raise BenchmarkError(f"the {tool} CLI was not found at {path}: {hint}")
-    return path
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    args = parse_args(argv)
+def _runner(args: argparse.Namespace, env: Mapping[str, str]) -> Runner:
     bindir = Path(sys.executable).parent
+    tools = (ALEMBIC,) if args.alembic_only else (WHIMBREL, ALEMBIC)
+    executables = {tool: locate(tool, bindir) for tool in tools}
+    if args.suite == "runtime" and "postgresql" in args.dialect:
+        psql = shutil.which("psql")
+        if psql is None:
+            raise BenchmarkError("psql is not on PATH: it resets the database and is the floor")
+        executables[FLOOR] = Path(psql)
+    runner = Runner(executables, env)
+    if not args.alembic_only:
+        # A broken install fails here, before minutes of project generation.
+        try:
+            runner.run(WHIMBREL, ("--help",), Path.cwd())
+        except BenchmarkError as e:
+            raise BenchmarkError(
+                f"the whimbrel CLI does not work yet (pass --alembic-only to time "
+                f"Alembic alone):\n{e}"
+            ) from e
+    return runner
+
+
+def _progress(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def run_cli_suite(args: argparse.Namespace, runner: Runner) -> list[CaseResult]:
     cases = [c for c in CASES if args.case is None or c.name in args.case]
-    load_before = os.getloadavg()
-    try:
-        tools = (ALEMBIC,) if args.alembic_only else TOOLS
-        runner = Runner({tool: locate(tool, bindir) for tool in tools}, subprocess_env())
-        if not args.alembic_only:
-            # A broken install fails here, before minutes of project generation.
-            try:
-                runner.run(WHIMBREL, ("--help",), Path.cwd())
-            except BenchmarkError as e:
-                raise BenchmarkError(
-                    f"the whimbrel CLI does not work yet (pass --alembic-only to time "
-                    f"Alembic alone):\n{e}"
-                ) from e
-        results: list[CaseResult] = []
+    results: list[CaseResult] = []
+    for n in args.revisions:
         for shape in args.shape:
-            print(f"generating {args.revisions} revisions ({shape})…", file=sys.stderr)
+            _progress(f"generating {n} revisions ({shape})…")
             project = generate_project(
-                WORK_DIR / f"{shape}-{args.revisions}-s{args.seed}",
-                revisions=args.revisions,
+                WORK_DIR / f"{shape}-{n}-s{args.seed}",
+                revisions=n,
                 shape=shape,
                 seed=args.seed,
                 overwrite=True,
             )
             for case in cases:
-                print(f"  {shape} {case.name}…", file=sys.stderr, flush=True)
+                _progress(f"  {shape} {case.name}…")
                 results.append(run_case(case, project, runner, repeat=args.repeat))
+    return results
+
+
+def run_runtime_suite(
+    args: argparse.Namespace, runner: Runner, env: Mapping[str, str]
+) -> list[CaseResult]:
+    server: databases.Postgres = args.postgres_url
+    psql = runner.executables.get(FLOOR)
+    if psql is not None:
+        databases.check_postgres(server, psql, env)
+    suite = runtime.Suite(
+        dialects=args.dialect,
+        revisions=args.revisions,
+        cases=args.case or runtime.CASE_NAMES,
+        shape=args.shape[0],
+        seed=args.seed,
+        repeat=args.repeat,
+        postgres=server,
+    )
+    return runtime.run_suite(
+        suite, runner, work_dir=WORK_DIR, psql=psql, env=env, progress=_progress
+    )
+
+
+def _sizes_label(sizes: Iterable[int]) -> str:
+    return ",".join(str(n) for n in sizes)
+
+
+def _print_report(args: argparse.Namespace, results: Sequence[CaseResult], load: float) -> None:
+    tools = "Alembic alone" if args.alembic_only else "Whimbrel vs Alembic"
+    rounds = (
+        f"{args.repeat} timed runs per tool after 1 warm-up, interleaved; "
+        "wall time of the whole process"
+    )
+    if args.suite == "cli":
+        print(f"\n{tools}: N={_sizes_label(args.revisions)} revisions, {rounds}")
+        if any(n != SPEC_REVISIONS for n in args.revisions):
+            print(
+                f"(the targets are specified at N={SPEC_REVISIONS}; "
+                "at other sizes they are indicative)"
+            )
+    else:
+        print(
+            f"\n{tools}, runtime: `upgrade head` from an empty database, `downgrade base` "
+            f"from a migrated one; N={_sizes_label(args.revisions)} {args.shape[0]} "
+            f"revisions; {rounds}"
+        )
+        print(
+            f"targets: SQLite alembic/whimbrel ≥{runtime.SQLITE_SPEEDUP:g}x; PostgreSQL "
+            f"whimbrel/floor ≤{runtime.POSTGRES_MAX_OVER_FLOOR:g}x, the floor being "
+            "`psql -f` of `alembic upgrade head --sql` (or `downgrade head:base --sql`)"
+        )
+    print(
+        f"load average {load:.2f} before, {os.getloadavg()[0]:.2f} after, "
+        f"on {os.cpu_count()} CPUs (other load on the machine skews both tools' times)"
+    )
+    print()
+    if args.suite == "cli":
+        print(format_table(results))
+    else:
+        print(runtime.format_runtime_table(results))
+    print()
+    print(format_cold(results))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    load_before = os.getloadavg()
+    env = subprocess_env()
+    try:
+        runner = _runner(args, env)
+        if args.suite == "cli":
+            results = run_cli_suite(args, runner)
+        else:
+            results = run_runtime_suite(args, runner, env)
     except BenchmarkError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
 
-    title = "Alembic alone" if args.alembic_only else "Whimbrel vs Alembic"
-    print(
-        f"\n{title}: N={args.revisions} revisions, {args.repeat} timed runs per tool "
-        f"after 1 warm-up, interleaved; wall time of the whole process"
-    )
-    if args.revisions != SPEC_REVISIONS:
-        print(f"(the targets are specified at N={SPEC_REVISIONS}; at this N they are indicative)")
-    print(
-        f"load average {load_before[0]:.2f} before, {os.getloadavg()[0]:.2f} after, "
-        f"on {os.cpu_count()} CPUs (other load on the machine skews both tools' times)"
-    )
-    print()
-    print(format_table(results))
-    print()
-    print(format_cold(results))
+    _print_report(args, results, load_before[0])
     if args.json is not None:
         meta = {
-            "revisions": args.revisions,
+            "suite": args.suite,
+            "revisions": list(args.revisions),
             "repeat": args.repeat,
             "seed": args.seed,
             "shapes": list(args.shape),
+            "dialects": list(args.dialect) if args.suite == "runtime" else None,
             "python": sys.version.split()[0],
             "platform": platform.platform(),
             "cpus": os.cpu_count(),

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import re
 import sqlite3
 import sys
+import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,8 +21,16 @@ from alembic.script import ScriptDirectory
 # ``benchmarks`` lives beside ``src``, not in it: import it from the repository root.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks import generate, run
-from benchmarks.generate import Project, generate_project
+from benchmarks import generate, run, runtime
+from benchmarks.databases import (
+    Postgres,
+    SchemaState,
+    SqliteDatabase,
+    parse_catalogue,
+    state_from_rows,
+)
+from benchmarks.generate import Project, ProjectConfig, generate_project
+from benchmarks.harness import FLOOR, floor_verdict
 from benchmarks.run import (
     ALEMBIC,
     WHIMBREL,
@@ -278,10 +289,33 @@ def test_results_to_json() -> None:
 
 def test_parse_args() -> None:
     args = parse_args([])
-    assert (args.revisions, args.repeat, args.shape) == (5000, 7, ("linear", "branchy"))
+    assert args.suite == "cli"
+    assert (args.revisions, args.repeat, args.shape) == ((5000,), 7, ("linear", "branchy"))
     args = parse_args(["--revisions", "50", "--shape", "branchy", "--case", "heads,history"])
-    assert (args.revisions, args.shape, args.case) == (50, ("branchy",), ("heads", "history"))
+    assert (args.revisions, args.shape, args.case) == ((50,), ("branchy",), ("heads", "history"))
     for bad in (["--shape", "round"], ["--repeat", "0"], ["--case", "upgrade"]):
+        with pytest.raises(SystemExit):
+            parse_args(bad)
+
+
+def test_parse_args_runtime_suite() -> None:
+    args = parse_args(["--suite", "runtime"])
+    assert (args.revisions, args.repeat, args.shape) == ((200, 1000), 3, ("linear",))
+    assert args.dialect == ("sqlite", "postgresql")
+    assert args.postgres_url == Postgres(database="wb_bench")
+    args = parse_args(
+        ["--suite", "runtime", "--revisions", "20,40", "--dialect", "sqlite", "--case", "upgrade"]
+    )
+    assert (args.revisions, args.dialect, args.case) == ((20, 40), ("sqlite",), ("upgrade",))
+    for bad in (
+        ["--suite", "runtime", "--case", "heads"],
+        ["--suite", "runtime", "--dialect", "oracle"],
+        ["--suite", "runtime", "--revisions", "200,x"],
+        ["--suite", "runtime", "--revisions", "0"],
+        ["--suite", "runtime", "--shape", "linear,branchy"],
+        ["--suite", "runtime", "--postgres-url", "postgresql://postgres@localhost/prod"],
+        ["--suite", "bench"],
+    ):
         with pytest.raises(SystemExit):
             parse_args(bad)
 
@@ -355,3 +389,298 @@ def test_run_case_aborts_when_tools_disagree(tmp_path: Path) -> None:
     with pytest.raises(BenchmarkError):
         run_case(case, project, fake, repeat=2)
     assert torn_down == [project]
+
+
+def test_run_case_times_the_floor_where_the_case_names_it(tmp_path: Path) -> None:
+    project = generate_project(tmp_path, revisions=3, shape="linear")
+    fake = FakeRunner({WHIMBREL: "w", ALEMBIC: "a", FLOOR: "p"}, tools=(WHIMBREL, ALEMBIC, FLOOR))
+    checked: list[tuple[str, str]] = []
+    case = Case(
+        "upgrade",
+        ("upgrade", "head"),
+        ("upgrade", "head"),
+        target=None,
+        after_each=lambda p, tool, out: checked.append((tool, out)),
+        floor=("-f", "up.sql"),
+        max_over_floor=1.3,
+    )
+    result = run_case(case, project, fake, repeat=2, dialect="postgresql")
+    assert fake.calls == [WHIMBREL, ALEMBIC, FLOOR] * 4  # cold, warm-up, 2 timed
+    assert checked == [(WHIMBREL, "w"), (ALEMBIC, "a"), (FLOOR, "p")] * 4
+    assert result.dialect == "postgresql" and result.max_over_floor == 1.3
+    assert result.over_floor(WHIMBREL) == pytest.approx(0.01 / 0.2)
+    # A case without a floor leaves psql out even when the runner has it.
+    fake.calls.clear()
+    no_floor = Case("heads", ("heads",), ("heads",), target=10.0)
+    result = run_case(no_floor, project, fake, repeat=1)
+    assert FLOOR not in fake.calls and FLOOR not in result.stats
+    assert result.max_over_floor is None
+
+
+# -- runtime suite: generated configuration ---------------------------------------------
+
+
+def test_project_config_async_env_and_own_whimbrel_scripts(tmp_path: Path) -> None:
+    url = "postgresql+asyncpg://bench:p%40ss@db.example:5433/wb_bench"
+    config = ProjectConfig(
+        alembic_url=url, whimbrel_url=url, env="async", whimbrel_scripts="wb_scripts"
+    )
+    project = generate_project(tmp_path, revisions=3, shape="linear", config=config)
+    env_py = (project.script_location / "env.py").read_text()
+    for piece in ("async_engine_from_config", "connection.run_sync(do_run_migrations)"):
+        assert piece in env_py
+    assert "asyncio.run(run_async_migrations())" in env_py
+    # ``%`` survives ConfigParser interpolation.
+    assert Config(str(project.alembic_ini)).get_main_option("sqlalchemy.url") == url
+    toml = tomllib.loads(project.whimbrel_toml.read_text())
+    assert toml == {
+        "script_location": "wb_scripts",
+        "version_locations": ["migrations/versions"],
+        "url": url,
+    }
+    assert (project.root / "wb_scripts").is_dir()
+    assert not (project.root / "wb_scripts" / "env.py").exists()
+    with pytest.raises(ValueError, match="env"):
+        generate_project(
+            tmp_path / "bad", revisions=3, shape="linear", config=ProjectConfig(env="trio")
+        )
+
+
+def test_project_knows_its_schema(project: Project) -> None:
+    text = "".join(p.read_text() for p in project.versions_dir.glob("*.py"))
+    tables = re.findall(r'op\.create_table\(\n\s+"(\w+)"', text)
+    assert sorted(project.tables) == sorted(tables)
+    assert sorted(project.indexes) == sorted(re.findall(r'op\.create_index\("(\w+)"', text))
+    assert all(name.startswith("ix_") for name in project.indexes)
+    assert project.columns == 2 * len(tables) + text.count("op.add_column(")
+
+
+def test_project_config_for_each_dialect() -> None:
+    server = Postgres(user="u", password="pw", database="wb_bench_x")
+    sqlite = runtime.project_config("sqlite", server)
+    assert sqlite.alembic_url == sqlite.whimbrel_url == "sqlite+aiosqlite:///bench.db"
+    pg = runtime.project_config("postgresql", server)
+    assert (
+        pg.alembic_url == pg.whimbrel_url == "postgresql+asyncpg://u:pw@127.0.0.1:5432/wb_bench_x"
+    )
+    assert pg.env == "async" and pg.whimbrel_scripts == runtime.WHIMBREL_SCRIPTS
+    with pytest.raises(ValueError):
+        runtime.project_config("oracle", server)
+
+
+# -- runtime suite: pure parts ------------------------------------------------------------
+
+
+def test_postgres_from_url() -> None:
+    server = Postgres.from_url("postgresql://me:s%2Fcret@db.example:6543/wb_bench_2")
+    assert server == Postgres("db.example", 6543, "me", "s/cret", "wb_bench_2")
+    assert server.url() == "postgresql+asyncpg://me:s%2Fcret@db.example:6543/wb_bench_2"
+    assert server.url("postgresql") == "postgresql://me:s%2Fcret@db.example:6543/wb_bench_2"
+    assert Postgres.from_url("postgresql+asyncpg://") == Postgres()
+    args = Postgres().psql_args("postgres")
+    assert args[args.index("-d") + 1] == "postgres"
+    assert args[args.index("-v") + 1] == "ON_ERROR_STOP=1" and "-q" in args
+    with pytest.raises(ValueError, match="must start with 'wb_bench'"):
+        Postgres.from_url("postgresql://postgres@localhost/postgres")
+    with pytest.raises(ValueError, match="not a postgresql"):
+        Postgres.from_url("mysql://root@localhost/wb_bench")
+
+
+def _state(tables: set[str], indexes: set[str], columns: int, versions: set[str]) -> SchemaState:
+    return SchemaState(frozenset(tables), frozenset(indexes), columns, frozenset(versions))
+
+
+def test_state_from_rows_leaves_out_bookkeeping() -> None:
+    state = state_from_rows(
+        ["t00001", "alembic_version", "whimbrel_version", "whimbrel_history", "sqlite_sequence"],
+        ["ix_t00001_c00001", "t00001_pkey", "alembic_version_pkc"],
+        ["t00001", "t00001", "t00001", "alembic_version", "whimbrel_history"],
+        ["abc"],
+    )
+    assert state == _state({"t00001"}, {"ix_t00001_c00001"}, 3, {"abc"})
+
+
+def test_parse_catalogue() -> None:
+    found = parse_catalogue("t\tt00001\ni\tix_a\nc\tt00001\nc\tt00001\n")
+    assert found == {"t": ["t00001"], "i": ["ix_a"], "c": ["t00001", "t00001"]}
+    with pytest.raises(BenchmarkError, match="unexpected catalogue row"):
+        parse_catalogue("t00001\n")
+
+
+def test_expected_and_check_state(tmp_path: Path) -> None:
+    project = generate_project(tmp_path, revisions=5, shape="linear")
+    head = runtime.expected_state(project, at_head=True)
+    # t00001 (id, name, c00001), t00002 (id, name, c00002)
+    assert head == _state({"t00001", "t00002"}, {"ix_t00001_c00001"}, 6, set(project.heads))
+    base = runtime.expected_state(project, at_head=False)
+    assert base == _state(set(), set(), 0, set())
+    runtime.check_state(WHIMBREL, "upgrade head", head, head)
+    wrong = _state({"t00001", "t09999"}, set(), 5, {project.base})
+    with pytest.raises(BenchmarkError) as info:
+        runtime.check_state(WHIMBREL, "upgrade head", wrong, head)
+    message = str(info.value)
+    assert "after `upgrade head` by whimbrel" in message
+    assert "missing t00002; unexpected t09999" in message
+    assert "missing ix_t00001_c00001" in message
+    assert "5 columns, expected 6" in message
+    assert f"rows in whimbrel_version, expected 1; missing {project.heads[0]}" in message
+    with pytest.raises(BenchmarkError, match="rows in alembic_version"):
+        runtime.check_state(FLOOR, "downgrade base", _state(set(), set(), 0, {"x"}), base)
+
+
+def test_sqlite_database_reset_snapshot_and_state(tmp_path: Path) -> None:
+    db = SqliteDatabase(tmp_path / "bench.db")
+    assert db.state("alembic_version") == _state(set(), set(), 0, set())
+    with contextlib.closing(sqlite3.connect(db.path)) as conn:
+        conn.executescript(
+            "create table t1 (id integer primary key, name text, c1 int);"
+            "create index ix_t1_c1 on t1 (c1);"
+            "create table alembic_version (version_num varchar(32) primary key);"
+            "insert into alembic_version values ('abc');"
+        )
+    migrated = _state({"t1"}, {"ix_t1_c1"}, 3, {"abc"})
+    assert db.state("alembic_version") == migrated
+    assert db.state("whimbrel_version") == _state({"t1"}, {"ix_t1_c1"}, 3, set())
+    db.save(ALEMBIC)
+    db.reset()
+    assert not db.path.exists()
+    db.restore(ALEMBIC)
+    assert db.state("alembic_version") == migrated
+    db.drop()
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_offline_ini_swaps_only_the_url(tmp_path: Path) -> None:
+    project = generate_project(tmp_path, revisions=2, shape="linear")
+    ini = runtime.offline_ini(project, "postgresql://")
+    before = project.alembic_ini.read_text().splitlines()
+    after = ini.read_text().splitlines()
+    changed = [(a, b) for a, b in zip(before, after, strict=True) if a != b]
+    assert changed == [("sqlalchemy.url = sqlite:///bench.db", "sqlalchemy.url = postgresql://")]
+
+
+def _runtime_result(whimbrel: float | None, floor: float | None) -> CaseResult:
+    stats = {ALEMBIC: summarize([1.65, 1.7])}
+    if whimbrel is not None:
+        stats[WHIMBREL] = summarize([whimbrel, whimbrel * 1.1])
+    if floor is not None:
+        stats[FLOOR] = summarize([floor, floor * 1.1])
+    return CaseResult(
+        "upgrade", "linear", 1000, None, stats, max_over_floor=1.3, dialect="postgresql"
+    )
+
+
+def test_floor_ratios_and_verdict() -> None:
+    result = _runtime_result(1.2, 1.0)
+    assert result.over_floor(WHIMBREL) == pytest.approx(1.26 / 1.05)
+    assert result.over_floor(ALEMBIC) == pytest.approx(1.675 / 1.05)
+    assert result.over_floor(ALEMBIC, minimum=True) == pytest.approx(1.65)
+    assert result.ratio == pytest.approx(1.675 / 1.26)
+    assert result.verdict == "PASS" and result.target_label == "≤1.3x floor"
+    assert _runtime_result(1.4, 1.0).verdict == "MISS"  # 1.47 / 1.05
+    assert _runtime_result(None, 1.0).verdict == "n/a"
+    assert _runtime_result(1.2, None).verdict == "n/a"
+    both = CaseResult("x", "linear", 1, 10.0, result.stats, max_over_floor=1.3)
+    assert both.target_label == "≥10x, ≤1.3x floor" and both.verdict == "MISS"
+
+
+@pytest.mark.parametrize(
+    ("over", "limit", "expected"),
+    [(1.3, 1.3, "PASS"), (1.31, 1.3, "MISS"), (0.9, 1.3, "PASS"), (None, 1.3, "n/a")],
+)
+def test_floor_verdict(over: float | None, limit: float, expected: str) -> None:
+    assert floor_verdict(over, limit) == expected
+
+
+def test_format_runtime_table() -> None:
+    lines = runtime.format_runtime_table([_runtime_result(1.2, 1.0)]).splitlines()
+    assert lines[0].split()[:3] == ["dialect", "N", "case"]
+    row = lines[2]
+    assert row.split()[:3] == ["postgresql", "1000", "upgrade"]
+    assert "1260 / 1200 ms" in row and "1675 / 1650 ms" in row and "1050 / 1000 ms" in row
+    assert "1.3x (1.4x)" in row  # alembic/whimbrel, medians (minima)
+    assert "1.20x (1.20x)" in row and "1.60x (1.65x)" in row
+    assert row.split()[-3:] == ["≤1.3x", "floor", "PASS"]
+
+
+# -- runtime suite: SQLite end to end, Alembic in-process ----------------------------------
+
+
+@dataclass
+class InProcessAlembic:
+    """Stands in for the alembic CLI: same argv, run in this process (no start-up cost)."""
+
+    tools: tuple[str, ...] = (ALEMBIC,)
+    stop_at: str | None = None
+    calls: list[tuple[str, ...]] = field(default_factory=list)
+
+    def run(self, tool: str, argv: tuple[str, ...], cwd: Path) -> tuple[float, str]:
+        assert tool == ALEMBIC
+        self.calls.append(argv)
+        args = list(argv)
+        ini = "alembic.ini"
+        if args[0] == "-c":
+            ini, args = args[1], args[2:]
+        sql = "--sql" in args
+        verb, target = (a for a in args if a != "--sql")
+        if verb == "upgrade" and self.stop_at is not None:
+            target = self.stop_at
+        out = io.StringIO()
+        with contextlib.chdir(cwd):
+            cfg = Config(ini, output_buffer=out)
+            cfg.attributes["configure_logger"] = False
+            getattr(command, verb)(cfg, target, sql=sql)
+        return 0.01, out.getvalue()
+
+
+def test_runtime_suite_on_sqlite(tmp_path: Path) -> None:
+    suite = runtime.Suite(dialects=("sqlite",), revisions=(7,), repeat=1)
+    fake = InProcessAlembic()
+    progress: list[str] = []
+    results = runtime.run_suite(
+        suite, fake, work_dir=tmp_path, psql=None, env={}, progress=progress.append
+    )
+    assert [(r.dialect, r.revisions, r.case, r.verdict) for r in results] == [
+        ("sqlite", 7, "upgrade", "n/a"),
+        ("sqlite", 7, "downgrade", "n/a"),
+    ]
+    assert all(r.target == runtime.SQLITE_SPEEDUP for r in results)
+    # upgrade: cold, warm-up, 1 timed; downgrade: its setup's upgrade, then the same three.
+    verbs = [argv[0] for argv in fake.calls]
+    assert verbs == ["upgrade"] * 4 + ["downgrade"] * 3
+    project_dir = tmp_path / "runtime-sqlite-linear-7-s0"
+    assert (project_dir / "migrations" / "versions").is_dir()
+    assert not list(project_dir.glob("bench.db*"))  # dropped at the end
+
+
+def test_runtime_suite_aborts_when_a_run_falls_short(tmp_path: Path) -> None:
+    suite = runtime.Suite(dialects=("sqlite",), revisions=(5,), cases=("upgrade",), repeat=1)
+    project = generate_project(tmp_path / "peek", revisions=5, shape="linear")
+    fake = InProcessAlembic(stop_at=project.revisions[-2])  # same seed, same ids
+    with pytest.raises(BenchmarkError, match=r"5 columns, expected 6"):
+        runtime.run_suite(suite, fake, work_dir=tmp_path, psql=None, env={})
+    assert len(fake.calls) == 1  # the cold run already aborts
+
+
+def test_floor_scripts_from_alembic_offline(tmp_path: Path) -> None:
+    url = "postgresql+asyncpg://postgres@127.0.0.1/wb_bench"
+    config = ProjectConfig(alembic_url=url, whimbrel_url=url, env="async")
+    project = generate_project(tmp_path, revisions=6, shape="linear", config=config)
+    scripts = runtime.write_floor_scripts(project, InProcessAlembic(), url="postgresql://")
+    up, down = scripts.upgrade.read_text(), scripts.downgrade.read_text()
+    assert up.startswith("BEGIN;") and up.rstrip().endswith("COMMIT;")
+    assert up.count("CREATE TABLE t0") == 2 and "CREATE INDEX ix_t00001_c00001" in up
+    assert f"'{project.heads[0]}'" in up
+    assert "DROP TABLE t00001" in down and "DROP INDEX ix_t00002_c00002" in down
+    floor = runtime.psql_floor(Postgres())
+    assert floor(scripts.upgrade)[-2:] == ("-f", str(scripts.upgrade))
+    upgrade, downgrade = runtime.runtime_cases(
+        project,
+        SqliteDatabase(tmp_path / "unused.db"),
+        InProcessAlembic(),
+        floor=floor,
+        scripts=scripts,
+    )
+    assert upgrade.argv(FLOOR) == floor(scripts.upgrade)
+    assert downgrade.argv(FLOOR) == floor(scripts.downgrade)
+    assert upgrade.target is None and upgrade.max_over_floor == runtime.POSTGRES_MAX_OVER_FLOOR
