@@ -469,6 +469,7 @@ async def upgrade(
     connection: AsyncConnection | None = None,
     engine: AsyncEngine | None = None,
     on_step: StepListener | None = None,
+    lock: bool = True,
 ) -> MigrationResult:
     """Upgrade the database to ``revision``.
 
@@ -486,14 +487,17 @@ async def upgrade(
         engine: run on a connection from this engine.
         on_step: called (and awaited, if it returns an awaitable) when each step
             starts and ends, with a :class:`~whimbrel.results.StepEvent`.
+        lock: take the migration lock first (see :mod:`whimbrel.runtime.lock`), so
+            concurrent runs apply each revision once.
 
     Raises:
         MigrationStepError: a revision failed; see its message for what remains.
+        LockTimeoutError: another run held the lock beyond ``migration_lock_timeout``.
         RevisionError: the target cannot be resolved.
         DatabaseError: the database cannot be reached.
         ConfigError: no URL is configured, or it is invalid.
     """
-    return await _migrate(config, "upgrade", revision, connection, engine, on_step)
+    return await _migrate(config, "upgrade", revision, connection, engine, on_step, lock)
 
 
 async def downgrade(
@@ -503,6 +507,7 @@ async def downgrade(
     connection: AsyncConnection | None = None,
     engine: AsyncEngine | None = None,
     on_step: StepListener | None = None,
+    lock: bool = True,
 ) -> MigrationResult:
     """Downgrade the database to ``revision`` (``base``, an id, ``-N``, ``label@base``...).
 
@@ -511,11 +516,12 @@ async def downgrade(
 
     Raises:
         MigrationStepError: a revision failed; see its message for what remains.
+        LockTimeoutError: another run held the lock beyond ``migration_lock_timeout``.
         RangeError: the target is not below the current revisions.
         RevisionError: the target cannot be resolved.
         DatabaseError: the database cannot be reached.
     """
-    return await _migrate(config, "downgrade", revision, connection, engine, on_step)
+    return await _migrate(config, "downgrade", revision, connection, engine, on_step, lock)
 
 
 async def _migrate(
@@ -525,6 +531,7 @@ async def _migrate(
     connection: AsyncConnection | None,
     engine: AsyncEngine | None,
     on_step: StepListener | None,
+    lock: bool,
 ) -> MigrationResult:
     from whimbrel.runtime.connection import connect
     from whimbrel.runtime.context import MigrationContext
@@ -533,7 +540,7 @@ async def _migrate(
     started = time.perf_counter()
     async with connect(config, connection=connection, engine=engine) as conn:
         ctx = MigrationContext(conn.connection, config, shared=conn.shared)
-        async with _transaction(ctx):
+        async with _locked(ctx, lock), _transaction(ctx):
             before = await ctx.read_heads()
             _check_known(graph, before)
             if kind == "upgrade":
@@ -550,6 +557,34 @@ async def _migrate(
             steps=tuple(steps),
             duration_s=time.perf_counter() - started,
         )
+
+
+class _locked:
+    """Hold the migration lock around a block (or do nothing when ``enabled`` is off)."""
+
+    def __init__(self, ctx: MigrationContext, enabled: bool) -> None:
+        from whimbrel.runtime.lock import MigrationLock
+
+        config = ctx.config
+        self.lock = (
+            MigrationLock(
+                ctx.async_connection,
+                table=config.version_table,
+                schema=config.version_table_schema,
+                timeout=config.migration_lock_timeout,
+                shared=ctx.shared,
+            )
+            if enabled
+            else None
+        )
+
+    async def __aenter__(self) -> None:
+        if self.lock is not None:
+            await self.lock.acquire()
+
+    async def __aexit__(self, *_: object) -> None:
+        if self.lock is not None:
+            await self.lock.release()
 
 
 class _transaction:
@@ -589,6 +624,7 @@ async def stamp(
     purge: bool = False,
     connection: AsyncConnection | None = None,
     engine: AsyncEngine | None = None,
+    lock: bool = True,
 ) -> MigrationResult:
     """Set the version table to ``revision`` (one or several) without running anything.
 
@@ -599,6 +635,7 @@ async def stamp(
         purge: delete every row first (also rows no script defines).
         connection: run on this connection (see :func:`upgrade`).
         engine: run on this engine (see :func:`upgrade`).
+        lock: take the migration lock first (see :func:`upgrade`).
 
     Raises:
         RevisionError: a target cannot be resolved, or the table names unknown
@@ -616,7 +653,7 @@ async def stamp(
     started = time.perf_counter()
     async with connect(config, connection=connection, engine=engine) as conn:
         ctx = MigrationContext(conn.connection, config, shared=conn.shared)
-        async with _transaction(ctx):
+        async with _locked(ctx, lock), _transaction(ctx):
             before = await ctx.read_heads()
             if not purge:
                 _check_known(graph, before)
@@ -741,7 +778,7 @@ async def ensure_version(
 
     async with connect(config, connection=connection, engine=engine) as conn:
         ctx = MigrationContext(conn.connection, config, shared=conn.shared)
-        async with _transaction(ctx):
+        async with _locked(ctx, True), _transaction(ctx):
             created = await ctx.ensure_tables()
         return EnsureVersionResult(
             database=conn.database, version_table=config.version_table, created=created

@@ -107,6 +107,9 @@ class Config:
     version_table_schema: str | None = None
     history_table: str = "whimbrel_history"
     transaction_per_migration: bool = False
+    migration_lock_timeout: float = 300.0
+    statement_timeout: float | None = None
+    lock_timeout: float | None = None
     prepend_sys_path: tuple[Path, ...] = ()
     post_write_hooks: tuple[PostWriteHook, ...] = ()
     config_file: Path | None = None
@@ -489,6 +492,14 @@ def _slug_length(source: _Source, key: str, value: object) -> int:
     return value
 
 
+def _seconds(source: _Source, key: str, value: object) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise source.error(key, f"must be a number of seconds, got {_show(value)}")
+    if value <= 0:
+        raise source.error(key, f"must be more than 0 seconds, got {value}")
+    return float(value)
+
+
 def _file_template(source: _Source, key: str, value: object) -> str:
     template = _name(source, key, value)
     sample: dict[str, object] = dict.fromkeys(FILE_TEMPLATE_TOKENS, 1)
@@ -595,6 +606,9 @@ _PARSERS: dict[str, Callable[[_Source, str, object], object]] = {
     "version_table_schema": _name,
     "history_table": _name,
     "transaction_per_migration": _bool,
+    "migration_lock_timeout": _seconds,
+    "statement_timeout": _seconds,
+    "lock_timeout": _seconds,
     "prepend_sys_path": _paths,
     "post_write_hooks": _hooks,
 }

@@ -13,6 +13,7 @@ needed to act on it, and its message is one line: what, where, what to do.
     ├── MigrationStepError             a revision's upgrade/downgrade failed
     │                                  (.revision, .direction, .statement, .completed)
     ├── NotAtHeadError                 current --check-heads: not at head (.current, .heads)
+    ├── LockTimeoutError               another run held the migration lock too long (.holder)
     ├── RevisionError                  the revision graph or an identifier
     │   ├── UnknownRevisionError       no revision or label by that name (.identifier)
     │   ├── AmbiguousRevisionError     a prefix matching several (.candidates)
@@ -53,6 +54,7 @@ __all__ = (
     "DuplicateRevisionError",
     "ForeignKeyViolationError",
     "IrreversibleOperationError",
+    "LockTimeoutError",
     "MigrationStepError",
     "MissingReferenceError",
     "MultipleHeadsError",
@@ -130,6 +132,14 @@ class MigrationStepError(WhimbrelError):
         self.statement = statement
         self.completed = tuple(completed)
         self.heads = tuple(heads)
+
+
+class LockTimeoutError(WhimbrelError):
+    """Another run held the migration lock for longer than ``migration_lock_timeout``."""
+
+    def __init__(self, message: str, *, holder: str | None = None):
+        super().__init__(message)
+        self.holder = holder
 
 
 class NotAtHeadError(WhimbrelError):

@@ -472,3 +472,10 @@ def test_plan_stamp(
     expected: tuple[str, ...],
 ) -> None:
     assert set(graph.plan_stamp(current, targets, purge=purge)) == set(expected)
+
+
+def test_label_relative_step_from_another_line() -> None:
+    # The database is on alpha's line; beta@+1 starts from the highest applied
+    # revision on beta's line (the shared root), not from base.
+    assert FORKED.resolve("beta@+1", current=("aaaa2",)) == ("bbbb1",)
+    assert FORKED.plan_upgrade(("aaaa2",), "beta@+1").revisions == ("bbbb1",)

@@ -330,6 +330,11 @@ def _progress(ctx: typer.Context) -> Callable[[Any], None] | None:
     return show
 
 
+NoLockOption = Annotated[
+    bool,
+    typer.Option("--no-lock", help="Do not take the migration lock (one runner only!)."),
+]
+
 RevisionArg = Annotated[
     str, typer.Argument(help="Target revision (heads, head, id, label@head, +N).")
 ]
@@ -337,10 +342,13 @@ RevisionArg = Annotated[
 
 @app.command(context_settings=_REVISION_ARGS)
 def upgrade(
-    ctx: typer.Context, revision: RevisionArg = "heads", as_json: JsonOption = False
+    ctx: typer.Context,
+    revision: RevisionArg = "heads",
+    no_lock: NoLockOption = False,
+    as_json: JsonOption = False,
 ) -> None:
     """Upgrade the database to a later revision (default: every head)."""
-    result = _run(ctx, command.upgrade, revision, on_step=_progress(ctx))
+    result = _run(ctx, command.upgrade, revision, on_step=_progress(ctx), lock=not no_lock)
     _emit(ctx, output.render(result, as_json=as_json))
 
 
@@ -348,10 +356,11 @@ def upgrade(
 def downgrade(
     ctx: typer.Context,
     revision: Annotated[str, typer.Argument(help="Target revision (base, id, -N, label@base).")],
+    no_lock: NoLockOption = False,
     as_json: JsonOption = False,
 ) -> None:
     """Revert the database to an earlier revision."""
-    result = _run(ctx, command.downgrade, revision, on_step=_progress(ctx))
+    result = _run(ctx, command.downgrade, revision, on_step=_progress(ctx), lock=not no_lock)
     _emit(ctx, output.render(result, as_json=as_json))
 
 
@@ -362,10 +371,11 @@ def stamp(
     purge: Annotated[
         bool, typer.Option("--purge", help="Delete every version row first.")
     ] = False,
+    no_lock: NoLockOption = False,
     as_json: JsonOption = False,
 ) -> None:
     """Set the version table to the given revision(s) without running migrations."""
-    result = _run(ctx, command.stamp, revisions, purge=purge)
+    result = _run(ctx, command.stamp, revisions, purge=purge, lock=not no_lock)
     _emit(ctx, output.render(result, as_json=as_json))
 
 
@@ -391,6 +401,48 @@ def ensure_version(ctx: typer.Context, as_json: JsonOption = False) -> None:
     _emit(ctx, output.render(result, as_json=as_json))
 
 
+_GLOBAL_FLAGS = frozenset({"-q", "--quiet", "--traceback"})
+_GLOBAL_VALUED = frozenset({"-c", "--config", "--url", "-x"})
+
+
+def hoist_global_options(argv: list[str]) -> list[str]:
+    """Move global options written after the subcommand to before it.
+
+    ``whimbrel upgrade heads -q`` then means ``whimbrel -q upgrade heads``, instead
+    of treating ``-q`` as a revision identifier.
+    """
+    names = set(app_command_names())
+    try:
+        at = next(i for i, arg in enumerate(argv) if arg in names)
+    except StopIteration:
+        return argv
+    head, rest, moved = argv[:at], argv[at:], []
+    kept: list[str] = []
+    i = 0
+    while i < len(rest):
+        arg = rest[i]
+        if arg == "--":
+            kept.extend(rest[i:])
+            break
+        name = arg.split("=", 1)[0]
+        if arg in _GLOBAL_FLAGS:
+            moved.append(arg)
+        elif name in _GLOBAL_VALUED and "=" in arg:
+            moved.append(arg)
+        elif arg in _GLOBAL_VALUED and i + 1 < len(rest):
+            moved.extend(rest[i : i + 2])
+            i += 1
+        else:
+            kept.append(arg)
+        i += 1
+    return [*head, *moved, *kept]
+
+
+def app_command_names() -> list[str]:
+    """The names of every subcommand."""
+    return [c.name or c.callback.__name__ for c in app.registered_commands if c.callback]
+
+
 def main() -> None:
     """Entry point of the ``whimbrel`` console script."""
-    app(prog_name="whimbrel")
+    app(args=hoist_global_options(sys.argv[1:]), prog_name="whimbrel")

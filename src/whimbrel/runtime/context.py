@@ -61,7 +61,10 @@ class MigrationContext:
         self._config = config
         self.shared = shared
         self.tables = VersionTables(
-            config.version_table, config.history_table, config.version_table_schema
+            config.version_table,
+            config.history_table,
+            config.version_table_schema,
+            dialect=connection.dialect.name,
         )
         self.transactional_ddl = impl_for(connection.dialect).transactional_ddl
         self._sync: Connection | None = None
@@ -121,11 +124,22 @@ class MigrationContext:
         await self._conn.run_sync(self._sqlite_begin)
 
     def _sqlite_begin(self, conn: Connection) -> None:
+        if conn.dialect.name == "postgresql":
+            self._postgresql_timeouts(conn)
+            return
         if conn.dialect.name != "sqlite":
             return
         driver = conn.connection.driver_connection
         if driver is not None and not getattr(driver, "in_transaction", True):
             conn.exec_driver_sql("BEGIN IMMEDIATE" if not self.shared else "BEGIN")
+
+    def _postgresql_timeouts(self, conn: Connection) -> None:
+        # SET LOCAL: the settings end with the transaction, so a pooled connection
+        # goes back to the application as it came.
+        for name in ("statement_timeout", "lock_timeout"):
+            seconds = getattr(self._config, name)
+            if seconds is not None:
+                conn.exec_driver_sql(f"SET LOCAL {name} = {int(seconds * 1000)}")
 
     async def commit(self) -> None:
         """Write pending version rows and commit (no-op on a caller's transaction)."""
@@ -342,6 +356,11 @@ class MigrationContext:
         what = f"{verb} of {step.revision} ({script.message or script.path.name}) failed: {reason}"
         if statement:
             what += f"; statement: {_shorten(statement)}"
+        if "statement timeout" in reason or "lock timeout" in reason:
+            what += (
+                "; the table was busy or the statement slow: retry when traffic is lower, "
+                "or raise statement_timeout/lock_timeout in the configuration"
+            )
         completed = [r.revision for r in done if r.revision]
         if self.shared:
             what += "; the caller's transaction is left for the caller to roll back"

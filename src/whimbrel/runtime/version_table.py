@@ -66,14 +66,23 @@ def _who() -> tuple[str, str]:
 class VersionTables:
     """The version and history tables of one project on one database."""
 
-    def __init__(self, version_table: str, history_table: str, schema: str | None = None) -> None:
+    def __init__(
+        self,
+        version_table: str,
+        history_table: str,
+        schema: str | None = None,
+        *,
+        dialect: str = "",
+    ) -> None:
         metadata = MetaData()
         self.schema = schema
+        # MySQL and MariaDB ignore primary key names, and warn when given one.
+        pk_name = None if dialect in ("mysql", "mariadb") else f"{version_table}_pkc"
         self.version = Table(
             version_table,
             metadata,
             Column("version_num", String(_REV_LENGTH), nullable=False),
-            PrimaryKeyConstraint("version_num", name=f"{version_table}_pkc"),
+            PrimaryKeyConstraint("version_num", name=pk_name),
             schema=schema,
         )
         self.history = Table(

@@ -360,7 +360,10 @@ class RevisionGraph:
         if label is None:
             return tuple(rev_ids)
         anchor = self._label_root(label)
-        return tuple(r for r in rev_ids if self._in_lineage(r, anchor))
+        line = self.ancestors([anchor], include_dependencies=False) | self.descendants(
+            [anchor], include_dependencies=False
+        )
+        return tuple(r for r in rev_ids if r in line)
 
     def resolve(self, identifier: str, *, current: Sequence[str] | None = None) -> tuple[str, ...]:
         """Resolve an identifier to revision ids (``()`` means base).
@@ -450,8 +453,10 @@ class RevisionGraph:
         if label is not None:
             on_branch = self._filter_lineage(heads, label)
             if not on_branch:
+                # The database is on another line: start from the highest applied
+                # revision on this one (a branch point, typically).
                 applied = self.ancestors(heads)
-                on_branch = self._filter_lineage(self._maximal(applied), label)
+                on_branch = self._maximal(self._filter_lineage(applied, label))
             heads = on_branch
         if not heads:
             if steps < 0:
