@@ -179,7 +179,7 @@ def _sqlite_indexes(conn: Connection, table: str) -> tuple[list[Any], list[Any]]
 
 
 def _type_name(type_: Any) -> str:
-    return str(type_.compile(dialect=_DIALECT_FOR_NAMES)).split("(")[0]
+    return type(type_).__name__.upper()
 
 
 def _norm_default(default: Any) -> Any:
@@ -190,15 +190,6 @@ def _norm_default(default: Any) -> Any:
 
 def _norm_sql(sql: str) -> str:
     return "".join(ch for ch in sql.lower() if ch not in " ()`\"")
-
-
-def _default_dialect() -> Dialect:
-    from sqlalchemy.dialects import sqlite
-
-    return sqlite.dialect()
-
-
-_DIALECT_FOR_NAMES = _default_dialect()
 
 
 def metadata() -> MetaData:

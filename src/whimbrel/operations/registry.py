@@ -44,12 +44,12 @@ class OperationRegistry:
 
         def register(op_cls: OpT) -> OpT:
             source = sourcename or name
+            if name in dir(cls) and name not in cls._custom_operations:
+                raise OperationError(f"op.{name}() already exists; choose another name")
             if not callable(getattr(op_cls, source, None)):
                 raise OperationError(
                     f"{op_cls.__name__} has no classmethod {source!r} to back op.{name}()"
                 )
-            if name in dir(cls) and name not in cls._custom_operations:
-                raise OperationError(f"op.{name}() already exists; choose another name")
             if "_custom_operations" not in cls.__dict__:
                 cls._custom_operations = dict(cls._custom_operations)
             cls._custom_operations[name] = (op_cls, source)
