@@ -17,6 +17,7 @@ import anyio
 import anyio.to_thread
 
 from whimbrel.errors import (
+    ChangedScriptError,
     CommandError,
     MultipleHeadsError,
     NotAtHeadError,
@@ -37,6 +38,7 @@ from whimbrel.results import (
     ShowResult,
     StepResult,
     TemplateInfo,
+    VerifyResult,
 )
 
 if TYPE_CHECKING:
@@ -62,6 +64,7 @@ __all__ = (
     "show",
     "stamp",
     "upgrade",
+    "verify",
 )
 
 
@@ -470,6 +473,7 @@ async def upgrade(
     engine: AsyncEngine | None = None,
     on_step: StepListener | None = None,
     lock: bool = True,
+    allow_changed: bool = False,
 ) -> MigrationResult:
     """Upgrade the database to ``revision``.
 
@@ -489,15 +493,19 @@ async def upgrade(
             starts and ends, with a :class:`~whimbrel.results.StepEvent`.
         lock: take the migration lock first (see :mod:`whimbrel.runtime.lock`), so
             concurrent runs apply each revision once.
+        allow_changed: run even if applied revision files were edited since they ran.
 
     Raises:
         MigrationStepError: a revision failed; see its message for what remains.
         LockTimeoutError: another run held the lock beyond ``migration_lock_timeout``.
+        ChangedScriptError: applied revision files changed (see ``allow_changed``).
         RevisionError: the target cannot be resolved.
         DatabaseError: the database cannot be reached.
         ConfigError: no URL is configured, or it is invalid.
     """
-    return await _migrate(config, "upgrade", revision, connection, engine, on_step, lock)
+    return await _migrate(
+        config, "upgrade", revision, connection, engine, on_step, lock, allow_changed
+    )
 
 
 async def downgrade(
@@ -521,7 +529,7 @@ async def downgrade(
         RevisionError: the target cannot be resolved.
         DatabaseError: the database cannot be reached.
     """
-    return await _migrate(config, "downgrade", revision, connection, engine, on_step, lock)
+    return await _migrate(config, "downgrade", revision, connection, engine, on_step, lock, True)
 
 
 async def _migrate(
@@ -532,6 +540,7 @@ async def _migrate(
     engine: AsyncEngine | None,
     on_step: StepListener | None,
     lock: bool,
+    allow_changed: bool,
 ) -> MigrationResult:
     from whimbrel.runtime.connection import connect
     from whimbrel.runtime.context import MigrationContext
@@ -547,6 +556,8 @@ async def _migrate(
                 plan = graph.plan_upgrade(before, target)
             else:
                 plan = graph.plan_downgrade(before, target)
+            if plan.steps and not allow_changed:
+                await _refuse_changed(ctx, graph, scripts, before)
             steps = await ctx.run(plan, scripts, listener=on_step)
         return MigrationResult(
             command=kind,
@@ -557,6 +568,56 @@ async def _migrate(
             steps=tuple(steps),
             duration_s=time.perf_counter() - started,
         )
+
+
+async def _refuse_changed(
+    ctx: MigrationContext, graph: RevisionGraph, scripts: ScriptDirectory, heads: Sequence[str]
+) -> None:
+    from whimbrel.runtime.integrity import applied_by_history, changed_scripts
+
+    recorded = await ctx.async_connection.run_sync(applied_by_history, ctx.tables)
+    changed = await anyio.to_thread.run_sync(changed_scripts, graph, scripts, heads, recorded)
+    if changed:
+        raise ChangedScriptError(changed)
+
+
+async def verify(
+    config: Config,
+    *,
+    connection: AsyncConnection | None = None,
+    engine: AsyncEngine | None = None,
+) -> VerifyResult:
+    """Check the database against the revision files. Changes nothing.
+
+    Reports applied revisions whose file changed since it ran (by the checksum in the
+    history table), version rows that no revision file defines, and revisions the
+    history records as applied that the version table no longer implies (their
+    ``down_revision`` was edited, or the table was stamped by hand).
+
+    Raises:
+        DatabaseError: the database cannot be reached.
+    """
+    from whimbrel.runtime.connection import connect
+    from whimbrel.runtime.integrity import applied_by_history, changed_scripts
+    from whimbrel.runtime.version_table import VersionTables
+
+    scripts, graph = await _load(config)
+    tables = VersionTables(config.version_table, config.history_table, config.version_table_schema)
+    async with connect(config, connection=connection, engine=engine) as conn:
+        _, heads = await _read_heads(config, conn.connection)
+        recorded = await conn.connection.run_sync(applied_by_history, tables)
+        database = conn.database
+    known = [h for h in heads if h in graph]
+    changed = await anyio.to_thread.run_sync(changed_scripts, graph, scripts, known, recorded)
+    applied = graph.applied(known)
+    unreachable = sorted(r for r in recorded if r not in applied)
+    return VerifyResult(
+        database=database,
+        heads=heads,
+        changed=tuple(changed),
+        unknown=tuple(h for h in heads if h not in graph),
+        unreachable=tuple(unreachable),
+    )
 
 
 class _locked:

@@ -14,6 +14,7 @@ needed to act on it, and its message is one line: what, where, what to do.
     │                                  (.revision, .direction, .statement, .completed)
     ├── NotAtHeadError                 current --check-heads: not at head (.current, .heads)
     ├── LockTimeoutError               another run held the migration lock too long (.holder)
+    ├── ChangedScriptError             upgrade over applied scripts edited since (.changed)
     ├── RevisionError                  the revision graph or an identifier
     │   ├── UnknownRevisionError       no revision or label by that name (.identifier)
     │   ├── AmbiguousRevisionError     a prefix matching several (.candidates)
@@ -46,6 +47,7 @@ __all__ = (
     "AmbiguousRevisionError",
     "BatchConstraintWarning",
     "BatchError",
+    "ChangedScriptError",
     "CommandError",
     "ConfigError",
     "CycleError",
@@ -132,6 +134,20 @@ class MigrationStepError(WhimbrelError):
         self.statement = statement
         self.completed = tuple(completed)
         self.heads = tuple(heads)
+
+
+class ChangedScriptError(WhimbrelError):
+    """Applied revision files were edited after they ran."""
+
+    def __init__(self, changed: Sequence[object]):
+        first = changed[0]
+        more = f" (and {len(changed) - 1} more)" if len(changed) > 1 else ""
+        super().__init__(
+            f"revision {getattr(first, 'revision', first)} ({getattr(first, 'path', '?')}) "
+            f"was edited after it was applied{more}; restore the file, or pass "
+            "--allow-changed to upgrade anyway ('whimbrel verify' lists every change)"
+        )
+        self.changed = tuple(changed)
 
 
 class LockTimeoutError(WhimbrelError):

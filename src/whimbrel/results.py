@@ -13,6 +13,7 @@ from typing import Any
 __all__ = (
     "BranchPoint",
     "BranchesResult",
+    "ChangedScript",
     "CurrentResult",
     "EditResult",
     "EnsureVersionResult",
@@ -25,6 +26,7 @@ __all__ = (
     "StepEvent",
     "StepResult",
     "TemplateInfo",
+    "VerifyResult",
     "to_data",
 )
 
@@ -171,6 +173,32 @@ class CurrentResult:
     revisions: tuple[RevisionInfo, ...]
     at_head: bool
     version_table_exists: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ChangedScript:
+    """An applied revision whose file changed since it ran."""
+
+    revision: str
+    path: Path
+    recorded: str
+    current: str
+
+
+@dataclass(frozen=True, slots=True)
+class VerifyResult:
+    """What ``verify`` found; ``ok`` when nothing."""
+
+    database: str
+    heads: tuple[str, ...]
+    changed: tuple[ChangedScript, ...]
+    unknown: tuple[str, ...]
+    unreachable: tuple[str, ...]
+
+    @property
+    def ok(self) -> bool:
+        """Whether every check passed."""
+        return not (self.changed or self.unknown or self.unreachable)
 
 
 def to_data(result: object) -> Any:

@@ -345,10 +345,21 @@ def upgrade(
     ctx: typer.Context,
     revision: RevisionArg = "heads",
     no_lock: NoLockOption = False,
+    allow_changed: Annotated[
+        bool,
+        typer.Option("--allow-changed", help="Run even if applied revision files were edited."),
+    ] = False,
     as_json: JsonOption = False,
 ) -> None:
     """Upgrade the database to a later revision (default: every head)."""
-    result = _run(ctx, command.upgrade, revision, on_step=_progress(ctx), lock=not no_lock)
+    result = _run(
+        ctx,
+        command.upgrade,
+        revision,
+        on_step=_progress(ctx),
+        lock=not no_lock,
+        allow_changed=allow_changed,
+    )
     _emit(ctx, output.render(result, as_json=as_json))
 
 
@@ -392,6 +403,15 @@ def current(
     """Show the revision(s) the database is at."""
     result = _run(ctx, command.current, check_heads=check_heads)
     _emit(ctx, output.render(result, as_json=as_json, verbose=verbose))
+
+
+@app.command()
+def verify(ctx: typer.Context, as_json: JsonOption = False) -> None:
+    """Check applied revision files against their checksums; exit 1 on any finding."""
+    result = _run(ctx, command.verify)
+    _emit(ctx, output.render(result, as_json=as_json))
+    if not result.ok:
+        raise typer.Exit(1)
 
 
 @app.command("ensure-version")

@@ -23,6 +23,7 @@ from whimbrel.results import (
     ShowResult,
     StepEvent,
     TemplateInfo,
+    VerifyResult,
     to_data,
 )
 
@@ -61,6 +62,8 @@ def render(result: object, *, as_json: bool = False, verbose: bool = False) -> s
             if h not in {r.revision for r in result.revisions}
         ]
         return "\n".join(shown + unknown)
+    if isinstance(result, VerifyResult):
+        return _verify(result)
     if isinstance(result, EnsureVersionResult):
         state = "created" if result.created else "already present"
         return f"{result.version_table}: {state} in {result.database}"
@@ -108,6 +111,23 @@ def _migration(result: MigrationResult, colour: bool) -> str:
         f"{verb} {result.database}: {before} -> {_style(after, 'rev', colour)} "
         f"({count} step{'s' if count != 1 else ''}, {ms:.0f} ms)"
     )
+
+
+def _verify(result: VerifyResult) -> str:
+    lines = [
+        f"changed: {c.revision} {c.path} (applied with sha256 {c.recorded[:12]}, "
+        f"now {c.current[:12]})"
+        for c in result.changed
+    ]
+    lines += [f"unknown: version row {h} names no revision file" for h in result.unknown]
+    lines += [
+        f"unreachable: {r} is recorded as applied but the version table does not imply it"
+        for r in result.unreachable
+    ]
+    if not lines:
+        at = ", ".join(result.heads) or "base"
+        return f"OK: {result.database} at {at}; every applied revision file is unchanged"
+    return "\n".join(lines)
 
 
 def render_step(event: StepEvent) -> str:

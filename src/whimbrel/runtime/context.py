@@ -21,7 +21,6 @@ is transactional and a failed run leaves nothing behind.
 
 from __future__ import annotations
 
-import hashlib
 import inspect as pyinspect
 import time
 from collections.abc import Awaitable, Callable, Iterator, Sequence
@@ -32,6 +31,7 @@ from whimbrel.ddl.impl import impl_for
 from whimbrel.errors import CommandError, MigrationStepError
 from whimbrel.operations.base import Operations, bind_operations
 from whimbrel.results import StepEvent, StepResult
+from whimbrel.runtime.integrity import script_checksum
 from whimbrel.runtime.version_table import HistoryRecord, VersionTables, now
 
 if TYPE_CHECKING:
@@ -274,7 +274,7 @@ class MigrationContext:
         takes_op = (
             script.upgrade_takes_op if name == "upgrade" else bool(script.downgrade_takes_op)
         )
-        checksum = hashlib.sha256(script.path.read_bytes()).hexdigest()
+        checksum = script_checksum(script.path)
         if own_txn and self.shared:
             raise CommandError(
                 f"revision {script.id} is marked transactional = False, but this run is "
@@ -408,7 +408,7 @@ class MigrationContext:
             heads_after=self._flushed_heads,
             applied_at=now(),
             duration_ms=0.0,
-            checksum=hashlib.sha256(script.path.read_bytes()).hexdigest(),
+            checksum=script_checksum(script.path),
             status="failed",
             error=reason[:2000],
         )
