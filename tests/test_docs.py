@@ -148,6 +148,11 @@ def matches(expected: tuple[str, ...], actual: str) -> bool:
     return re.fullmatch(pattern, text) is not None
 
 
+def expects_error(command: Command) -> bool:
+    """Whether a command's expected output shows it failing."""
+    return any(_ERROR_LINE.match(line) for line in command.expected)
+
+
 def whimbrel_subcommands(command_line: str) -> list[str]:
     """The whimbrel subcommands a shell command line runs."""
     try:
@@ -261,6 +266,7 @@ class PageRun:
             {
                 sub
                 for cmd in commands
+                if not expects_error(cmd)
                 for sub in whimbrel_subcommands(cmd.line)
                 if sub not in self.available
             }
@@ -307,8 +313,7 @@ class PageRun:
                     )
                 )
                 problems.append(f"{block.where}: `{cmd.line}` printed otherwise:\n{diff}")
-            expects_error = any(_ERROR_LINE.match(line) for line in cmd.expected)
-            if expects_error != (status != 0):
+            if expects_error(cmd) != (status != 0):
                 problems.append(f"{block.where}: `{cmd.line}` exited with status {status}")
         return problems
 
