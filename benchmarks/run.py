@@ -141,7 +141,7 @@ CASES: tuple[Case, ...] = (
 )
 
 
-# -- reporting
+# -- reporting -----------------------------------------------------------------------
 
 
 def format_table(results: Sequence[CaseResult]) -> str:
