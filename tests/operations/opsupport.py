@@ -113,13 +113,16 @@ def schema_of(conn: Connection) -> dict[str, Any]:
         pk = insp.get_pk_constraint(name)
         fks = sorted(
             (
-                fk.get("name"),
-                tuple(fk["constrained_columns"]),
-                fk["referred_table"],
-                tuple(fk["referred_columns"]),
-                ((fk.get("options") or {}).get("ondelete") or "").upper() or None,
-            )
-            for fk in insp.get_foreign_keys(name)
+                (
+                    fk.get("name"),
+                    tuple(fk["constrained_columns"]),
+                    fk["referred_table"],
+                    tuple(fk["referred_columns"]),
+                    ((fk.get("options") or {}).get("ondelete") or "").upper() or None,
+                )
+                for fk in insp.get_foreign_keys(name)
+            ),
+            key=repr,
         )
         if dialect == "sqlite":
             indexes, uniques = _sqlite_indexes(conn, name)
@@ -136,9 +139,12 @@ def schema_of(conn: Connection) -> dict[str, Any]:
                 and not ix.get("duplicates_constraint")
             )
         checks = sorted(
-            (c["name"], _norm_sql(c["sqltext"]))
-            for c in insp.get_check_constraints(name)
-            if not (dialect == "mysql" and c["name"] in columns)  # MariaDB's JSON checks
+            (
+                (c["name"], _norm_sql(c["sqltext"]))
+                for c in insp.get_check_constraints(name)
+                if not (dialect == "mysql" and c["name"] in columns)  # MariaDB's JSON checks
+            ),
+            key=repr,
         )
         comment = insp.get_table_comment(name).get("text") if dialect != "sqlite" else None
         out[name] = {
@@ -154,7 +160,8 @@ def schema_of(conn: Connection) -> dict[str, Any]:
         }
     if dialect == "postgresql":
         out["_enums"] = sorted(
-            (e["name"], tuple(e["labels"])) for e in insp.get_enums()  # type: ignore[attr-defined]
+            (e["name"], tuple(e["labels"]))
+            for e in insp.get_enums()  # type: ignore[attr-defined]
         )
     return out
 
@@ -189,7 +196,7 @@ def _norm_default(default: Any) -> Any:
 
 
 def _norm_sql(sql: str) -> str:
-    return "".join(ch for ch in sql.lower() if ch not in " ()`\"")
+    return "".join(ch for ch in sql.lower() if ch not in ' ()`"')
 
 
 def metadata() -> MetaData:

@@ -61,15 +61,17 @@ async def test_indexes(engine: AsyncEngine, database: TestDatabase) -> None:
         op.create_index("ix_author_email", "author", ["email"], unique=True)
         op.create_index("ix_author_email", "author", ["email"], if_not_exists=True)
         op.create_index(
-            "ix_author_age", "author", ["age"], postgresql_where="age > 18", sqlite_where="age > 18"
+            "ix_author_age",
+            "author",
+            ["age"],
+            postgresql_where="age > 18",
+            sqlite_where="age > 18",
         )
         op.create_index("ix_book_title", "book", ["title"], mysql_length=10)
         if database.dialect != "mariadb":  # MariaDB has no expression indexes
             op.create_index("ix_author_lower", "author", [sa.text("lower(email)")])
         if database.dialect == "postgresql":
-            op.create_index(
-                "ix_book_cover", "book", ["author_id"], postgresql_include=["title"]
-            )
+            op.create_index("ix_book_cover", "book", ["author_id"], postgresql_include=["title"])
             op.create_index("ix_book_hash", "book", ["title"], postgresql_using="hash")
 
     await run_ops(engine, up)
@@ -162,7 +164,9 @@ async def test_constraint_ops_reverse(engine: AsyncEngine, database: TestDatabas
         DropConstraintOp("x", "book").reverse()
 
 
-async def test_mysql_drop_constraint_unknown_name(engine: AsyncEngine, database: TestDatabase) -> None:
+async def test_mysql_drop_constraint_unknown_name(
+    engine: AsyncEngine, database: TestDatabase
+) -> None:
     if database.dialect != "mariadb":
         pytest.skip("MySQL looks constraint kinds up by name")
     await run_ops(engine, _tables)

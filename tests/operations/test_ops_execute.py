@@ -18,6 +18,7 @@ from whimbrel.operations import Operations
 from whimbrel.operations.base import current_operations
 from whimbrel.operations.ops import BulkInsertOp, ExecuteSQLOp, MigrateOperation
 
+
 @pytest_asyncio.fixture
 async def engine(database: TestDatabase) -> AsyncIterator[AsyncEngine]:
     eng = engine_for(database.url)
@@ -101,7 +102,9 @@ async def test_f_bypasses_naming_convention(engine: AsyncEngine) -> None:
 
     await run_ops(engine, up)
     async with engine.connect() as conn:
-        names = await conn.run_sync(lambda c: [ix["name"] for ix in sa.inspect(c).get_indexes("named")])
+        names = await conn.run_sync(
+            lambda c: [ix["name"] for ix in sa.inspect(c).get_indexes("named")]
+        )
     assert names == ["ix_exact_name"]
 
 
@@ -157,7 +160,9 @@ async def test_user_defined_operations(engine: AsyncEngine) -> None:
         from opsupport import StubContext
         from whimbrel.ddl.impl import impl_for
 
-        op = ProjectOperations(StubContext(conn.dialect), conn, impl_for(conn.dialect)(conn, conn.dialect))
+        op = ProjectOperations(
+            StubContext(conn.dialect), conn, impl_for(conn.dialect)(conn, conn.dialect)
+        )
         op.create_table("base", sa.Column("id", sa.Integer, primary_key=True))
         op.create_view("v_base", "SELECT id FROM base")  # type: ignore[attr-defined]
         views = sa.inspect(conn).get_view_names()

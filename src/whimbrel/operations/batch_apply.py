@@ -201,7 +201,7 @@ def _rebuild(
             conn,
             batch.table_name,
             schema=batch.schema,
-            metadata=MetaData(),
+            metadata=options.metadata(),
             overrides=overrides,
             column_reflect=listeners,
         )
