@@ -8,7 +8,8 @@ blocks run in order, so a page can tell a story (``init``, then ``revision``...)
   venv's ``whimbrel`` and ``python`` first on ``PATH``. In expected output ``...``
   stands for any text within a line, and a line that is just ``...`` for any number
   of lines. A command must exit 0 unless its expected output has an error line
-  (``whimbrel: error:``, click's ``Error:`` or a traceback), and then it must not.
+  (``whimbrel: error:``, click's ``Error:`` or a traceback), and then it must not;
+  a command followed by ``$ echo $?`` shows its status itself.
 - ``python`` blocks run as a script in a fresh interpreter.
 - ``toml`` blocks are loaded with :meth:`whimbrel.config.Config.load`.
 
@@ -313,7 +314,8 @@ class PageRun:
                     )
                 )
                 problems.append(f"{block.where}: `{cmd.line}` printed otherwise:\n{diff}")
-            if expects_error(cmd) != (status != 0):
+            shown = i + 1 < len(commands) and commands[i + 1].line.strip() == "echo $?"
+            if not shown and expects_error(cmd) != (status != 0):
                 problems.append(f"{block.where}: `{cmd.line}` exited with status {status}")
         return problems
 
