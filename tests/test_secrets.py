@@ -66,7 +66,7 @@ async def test_password_never_shown(tmp_path: Path) -> None:
             async with engine.connect() as conn:
 
                 def dump(sync: Connection) -> str:
-                    rows = []
+                    rows: list[str] = []
                     for name in inspect(sync).get_table_names():
                         result = sync.execute(text(f'SELECT * FROM "{name}"'))
                         rows.extend(str(tuple(r)) for r in result)
