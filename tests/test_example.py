@@ -277,3 +277,45 @@ def test_alembic_renders_the_history_offline(
         assert f"CREATE TABLE {table} (" in sql
         assert f"DROP TABLE {table};" in sql
     assert "ALTER TABLE products ADD CONSTRAINT uq_products_sku UNIQUE (sku);" in sql
+
+
+# ------------------------------------------------------------------- Whimbrel itself
+
+
+def _not_whimbrels(name: str | None, type_: str, parent_names: object) -> bool:
+    return not (type_ == "table" and name is not None and name.startswith("whimbrel_"))
+
+
+def test_whimbrel_runs_the_history_on_sqlite(example: Path) -> None:
+    database = example / "shop.db"
+    config = Config.load(
+        example / "whimbrel.toml", url=f"sqlite+aiosqlite:///{database}", environ={}
+    )
+    models = load_models(example)
+
+    up = anyio.run(lambda: command.upgrade(config, "heads"))
+    assert up.heads_after == (HEAD,)
+    assert len(up.steps) == 13
+
+    engine = sa.create_engine(f"sqlite:///{database}")
+    try:
+        with engine.connect() as conn:
+            context = MigrationContext.configure(
+                conn,
+                opts={
+                    "compare_type": True,
+                    "compare_server_default": True,
+                    "include_name": _not_whimbrels,
+                },
+            )
+            assert compare_metadata(context, models.metadata) == []
+            warehouses = conn.execute(sa.text("SELECT code FROM warehouses"))
+            assert warehouses.scalars().all() == ["MAIN"]
+
+        down = anyio.run(lambda: command.downgrade(config, "base"))
+        assert down.heads_after == ()
+        with engine.connect() as conn:
+            left = set(sa.inspect(conn).get_table_names())
+        assert not any(name in TABLES for name in left)
+    finally:
+        engine.dispose()
