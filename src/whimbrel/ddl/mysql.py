@@ -79,10 +79,13 @@ class MySQLImpl(DefaultImpl):
             self._exec(AlterColumnDefault(table_name, column_name, default, schema=schema))
             return
         if not a.changes_definition:
-            if renamed and self._has_rename_column():
+            if not renamed:
+                return
+            if self._has_rename_column():
                 assert a.new_column_name is not None
                 self._exec(RenameColumn(table_name, column_name, a.new_column_name, schema=schema))
-            return
+                return
+            # Older servers rename with CHANGE COLUMN, which restates the definition.
         column = self._full_definition(table_name, column_name, a, schema=schema)
         stand_in_table(table_name, column, schema=schema)
         self._exec(ModifyColumn(table_name, column_name, column, schema=schema))
