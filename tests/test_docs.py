@@ -354,7 +354,9 @@ class PageRun:
 
 
 def copy_example(target: Path) -> None:
-    shutil.copytree(EXAMPLE, target, ignore=shutil.ignore_patterns("__pycache__", "*.db"))
+    shutil.copytree(
+        EXAMPLE, target, ignore=shutil.ignore_patterns("__pycache__", "*.db", "*.whimbrel-lock")
+    )
 
 
 @pytest.mark.parametrize("page", PAGES, ids=[str(p.relative_to(ROOT)) for p in PAGES])

@@ -56,7 +56,9 @@ TABLES = {
 
 def copy_example(target: Path) -> Path:
     """A copy of the example without caches or databases, safe to write into."""
-    shutil.copytree(EXAMPLE, target, ignore=shutil.ignore_patterns("__pycache__", "*.db"))
+    shutil.copytree(
+        EXAMPLE, target, ignore=shutil.ignore_patterns("__pycache__", "*.db", "*.whimbrel-lock")
+    )
     return target
 
 
