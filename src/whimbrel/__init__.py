@@ -7,11 +7,13 @@ from typing import TYPE_CHECKING, Any, cast
 from whimbrel._version import __version__ as __version__
 from whimbrel.config import Config as Config
 from whimbrel.errors import WhimbrelError as WhimbrelError
+from whimbrel.lifespan import lifespan as lifespan
+from whimbrel.lifespan import migrate_on_startup as migrate_on_startup
 
 if TYPE_CHECKING:
     from whimbrel.operations.base import Operations
 
-__all__ = ("Config", "WhimbrelError", "__version__", "op")
+__all__ = ("Config", "WhimbrelError", "__version__", "lifespan", "migrate_on_startup", "op")
 
 
 class _OperationsProxy:
