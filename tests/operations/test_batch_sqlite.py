@@ -9,10 +9,10 @@ from typing import Any, Literal
 import pytest
 import pytest_asyncio
 import sqlalchemy as sa
+from opsupport import engine_for, make_ops, schema_of
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from opsupport import engine_for, make_ops, schema_of
 from whimbrel.errors import (
     BatchConstraintWarning,
     BatchError,
@@ -41,7 +41,8 @@ SCHEMA = [
     " item_id INTEGER, CONSTRAINT fk_child_item FOREIGN KEY (item_id) REFERENCES item (id))",
     "CREATE VIEW v_item AS SELECT id, name FROM item",
     "INSERT INTO parent VALUES (1, 'a'), (2, 'b')",
-    "INSERT INTO item VALUES (1, 1, 'one', 5, 'n1'), (2, 2, 'two', 0, NULL), (3, NULL, 'x', 1, '')",
+    "INSERT INTO item VALUES (1, 1, 'one', 5, 'n1'), (2, 2, 'two', 0, NULL),"
+    " (3, NULL, 'x', 1, '')",
     "INSERT INTO child VALUES (10, 1), (11, 2), (12, NULL)",
 ]
 
@@ -347,7 +348,7 @@ async def test_naming_convention_and_reflect_args(engine_off: AsyncEngine) -> No
 async def test_batch_errors(engine_off: AsyncEngine) -> None:
     await setup(engine_off, SCHEMA[:2])
 
-    def attempt(body: Callable[[Any], None]) -> Callable[[Operations], None]:
+    def attempt(body: Callable[[Any], object]) -> Callable[[Operations], None]:
         def fn(op: Operations) -> None:
             with op.batch_alter_table("item") as batch:
                 body(batch)
@@ -358,7 +359,7 @@ async def test_batch_errors(engine_off: AsyncEngine) -> None:
         await run(engine_off, attempt(lambda b: b.alter_column("nope", nullable=True)))
     with pytest.raises(BatchError, match="no index named 'nope'"):
         await run(engine_off, attempt(lambda b: (b.drop_column("note"), b.drop_index("nope"))))
-    with pytest.raises(BatchError, match="no constraint named 'nope'.*naming_convention"):
+    with pytest.raises(BatchError, match=r"no constraint named 'nope'.*naming_convention"):
         await run(engine_off, attempt(lambda b: b.drop_constraint("nope")))
     with pytest.raises(BatchError, match="no table 'ghost'"):
 

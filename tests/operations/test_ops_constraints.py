@@ -7,11 +7,11 @@ from collections.abc import AsyncIterator
 import pytest
 import pytest_asyncio
 import sqlalchemy as sa
+from opsupport import engine_for, make_ops, run_ops, snapshot
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from databases import TestDatabase
-from opsupport import engine_for, make_ops, run_ops, snapshot
 from whimbrel.errors import (
     IrreversibleOperationError,
     TransactionStateError,
@@ -93,8 +93,8 @@ async def test_indexes(engine: AsyncEngine, database: TestDatabase) -> None:
 
     await run_ops(engine, down)
     author = (await snapshot(engine))["author"]
-    names = {ix[0] for ix in author["indexes"]} | {u[0] for u in author["uniques"]}
-    assert "ix_author_email" not in names and "ix_author_age" not in names
+    left = {ix[0] for ix in author["indexes"]} | {u[0] for u in author["uniques"]}
+    assert "ix_author_email" not in left and "ix_author_age" not in left
 
 
 async def test_constraints(engine: AsyncEngine, database: TestDatabase) -> None:
@@ -177,7 +177,7 @@ async def test_mysql_drop_constraint_unknown_name(
 
 async def test_postgresql_exclude_constraint(engine: AsyncEngine, database: TestDatabase) -> None:
     if database.dialect != "postgresql":
-        with pytest.raises(UnsupportedOperationError, match="EXCLUDE|constraint"):
+        with pytest.raises(UnsupportedOperationError, match=r"EXCLUDE|constraint"):
             await run_ops(engine, _exclude)
         return
     await run_ops(engine, _exclude)

@@ -8,11 +8,11 @@ from typing import Any
 import pytest
 import pytest_asyncio
 import sqlalchemy as sa
+from opsupport import engine_for, make_ops, snapshot
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from databases import TestDatabase
-from opsupport import engine_for, make_ops, snapshot
 
 pytestmark = pytest.mark.asyncio
 

@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 import pytest_asyncio
 import sqlalchemy as sa
+from opsupport import engine_for, offline_ops, run_ops
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from databases import TestDatabase
-from opsupport import engine_for, offline_ops, run_ops
 from whimbrel.errors import CommandError, IrreversibleOperationError, OperationError
 from whimbrel.operations import Operations
 from whimbrel.operations.base import current_operations
@@ -71,7 +71,7 @@ async def test_bind_context_run_async_and_op_proxy(engine: AsyncEngine) -> None:
     seen: dict[str, Any] = {}
 
     async def count(conn: AsyncConnection) -> int:
-        return (await conn.execute(sa.text("SELECT COUNT(*) FROM probe"))).scalar_one()
+        return int((await conn.execute(sa.text("SELECT COUNT(*) FROM probe"))).scalar_one())
 
     def up(op: Operations) -> None:
         # The ContextVar set around the step reaches into run_sync's greenlet.
@@ -158,6 +158,7 @@ def _drop_view(operations: Operations, op: DropViewOp) -> None:
 async def test_user_defined_operations(engine: AsyncEngine) -> None:
     def up(conn: sa.Connection) -> list[str]:
         from opsupport import StubContext
+
         from whimbrel.ddl.impl import impl_for
 
         op = ProjectOperations(

@@ -7,10 +7,10 @@ from collections.abc import AsyncIterator
 import pytest
 import pytest_asyncio
 import sqlalchemy as sa
+from opsupport import engine_for, run_ops, snapshot
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from databases import TestDatabase
-from opsupport import engine_for, run_ops, snapshot
 from whimbrel.errors import UnsupportedOperationError
 from whimbrel.operations import Operations
 from whimbrel.operations.ops import (
