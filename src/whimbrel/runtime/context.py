@@ -266,11 +266,6 @@ class MigrationContext:
                 f"revision {script.id} ({script.path}) has no {name}() function; "
                 f"add one to {'downgrade past' if name == 'downgrade' else 'apply'} it"
             )
-        if pyinspect.iscoroutinefunction(fn):
-            raise CommandError(
-                f"revision {script.id} ({script.path}) defines 'async def {name}'; "
-                "async revision scripts are not supported yet: make it a plain 'def'"
-            )
         takes_op = (
             script.upgrade_takes_op if name == "upgrade" else bool(script.downgrade_takes_op)
         )
@@ -286,7 +281,7 @@ class MigrationContext:
                 await self.commit()
                 await self._run_autocommit(fn, takes_op)
             else:
-                await self._conn.run_sync(self._call, fn, takes_op)
+                await self._invoke(fn, takes_op)
         except Exception as exc:
             raise await self._failure(step, script, done, exc, autocommit=own_txn) from exc
         duration = time.perf_counter() - started
@@ -320,16 +315,31 @@ class MigrationContext:
         default = self._conn.default_isolation_level
         await self._conn.execution_options(isolation_level="AUTOCOMMIT")
         try:
-            await self._conn.run_sync(self._call, fn, takes_op)
+            await self._invoke(fn, takes_op)
         finally:
             # Even in autocommit mode SQLAlchemy autobegins a (no-op) transaction.
             if self._conn.in_transaction():
                 await self._conn.commit()
             await self._conn.execution_options(isolation_level=default or "READ COMMITTED")
 
+    async def _invoke(self, fn: Callable[..., Any], takes_op: bool) -> None:
+        if not pyinspect.iscoroutinefunction(fn):
+            await self._conn.run_sync(self._call, fn, takes_op)
+            return
+        # An async script: awaited on this task, on the step's AsyncConnection.
+        from whimbrel.operations.asyncops import AsyncOperations
+
+        aops = AsyncOperations(self, self._conn, self._operations)
+        if takes_op:
+            await fn(aops)
+        else:
+            await fn()
+
+    def _operations(self, conn: Connection) -> Operations:
+        return Operations(self, conn, impl_for(conn.dialect)(conn, conn.dialect))
+
     def _call(self, conn: Connection, fn: Callable[..., Any], takes_op: bool) -> None:
-        impl = impl_for(conn.dialect)(conn, conn.dialect)
-        ops = Operations(self, conn, impl)
+        ops = self._operations(conn)
         self._sync = conn
         try:
             with bind_operations(ops):
