@@ -64,15 +64,20 @@ def main_options(
             help="Configuration file (whimbrel.toml or pyproject.toml). "
             "Default: $WHIMBREL_CONFIG, else found by walking up from the current directory.",
             show_default=False,
+            metavar="PATH",
         ),
     ] = None,
     url: Annotated[
         str | None,
-        typer.Option("--url", help="Database URL; overrides $WHIMBREL_URL and the config."),
+        typer.Option(
+            "--url", help="Database URL; overrides $WHIMBREL_URL and the config.", metavar="URL"
+        ),
     ] = None,
     x: Annotated[
         list[str] | None,
-        typer.Option("-x", help="key=value argument for env.py hooks; repeatable."),
+        typer.Option(
+            "-x", help="key=value argument for env.py hooks; repeatable.", metavar="KEY=VALUE"
+        ),
     ] = None,
     quiet: Annotated[bool, typer.Option("-q", "--quiet", help="Print only errors.")] = False,
     traceback: Annotated[
@@ -121,12 +126,26 @@ def _load_config(opts: GlobalOptions) -> Config:
     return cfg
 
 
+_RELATIVE_ARG = re.compile(r"^-\d+$")
+
+
+def _check_identifiers(args: tuple[Any, ...], command_name: str | None) -> None:
+    """Identifiers may start with '-' (-1), options may not pass as identifiers."""
+    for arg in args:
+        for item in arg if isinstance(arg, list) else [arg]:
+            if isinstance(item, str) and item.startswith("-") and not _RELATIVE_ARG.match(item):
+                raise UsageError(
+                    f"no such option: {item}; see 'whimbrel {command_name or 'COMMAND'} --help'"
+                )
+
+
 def _run(ctx: typer.Context, fn: Callable[..., Awaitable[T]], *args: Any, **kwargs: Any) -> T:
     """Load the configuration, await ``fn(config, *args, **kwargs)``, map errors."""
     import anyio
 
     opts = _options(ctx)
     try:
+        _check_identifiers(args, ctx.info_name)
         cfg = _load_config(opts)
         return anyio.run(functools.partial(fn, cfg, *args, **kwargs))
     except UsageError as exc:
