@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -87,7 +87,7 @@ async def _mariadb(name: str) -> AsyncIterator[TestDatabase]:
         admin.close()
 
 
-async def provision(dialect: str, tmp_path: Path) -> AsyncIterator[TestDatabase]:
+async def provision(dialect: str, tmp_path: Path) -> AsyncGenerator[TestDatabase, None]:
     """Create a fresh database of ``dialect``; drop it when the iterator is closed."""
     name = f"wbt_{uuid.uuid4().hex[:16]}"
     if dialect == "sqlite":

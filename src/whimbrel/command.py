@@ -45,6 +45,7 @@ if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
     from whimbrel.config import Config
+    from whimbrel.fanout import ManyResult
     from whimbrel.runtime.context import MigrationContext, StepListener
     from whimbrel.script.directory import Script, ScriptDirectory
     from whimbrel.script.graph import RevisionGraph
@@ -52,6 +53,7 @@ if TYPE_CHECKING:
 __all__ = (
     "branches",
     "current",
+    "current_many",
     "downgrade",
     "edit",
     "ensure_version",
@@ -64,6 +66,7 @@ __all__ = (
     "show",
     "stamp",
     "upgrade",
+    "upgrade_many",
     "verify",
 )
 
@@ -844,6 +847,30 @@ async def ensure_version(
         return EnsureVersionResult(
             database=conn.database, version_table=config.version_table, created=created
         )
+
+
+async def upgrade_many(config: Config, revision: str = "heads", **kwargs: Any) -> ManyResult:
+    """Upgrade many databases or tenant schemas at once; see :func:`whimbrel.fanout.upgrade_many`.
+
+    Raises:
+        ConfigError: there are no targets.
+        UsageError: bad concurrency, or a target listed twice.
+    """
+    from whimbrel.fanout import upgrade_many as fan_out
+
+    return await fan_out(config, revision, **kwargs)
+
+
+async def current_many(config: Config, **kwargs: Any) -> ManyResult:
+    """The current revisions of many targets; see :func:`whimbrel.fanout.current_many`.
+
+    Raises:
+        ConfigError: there are no targets.
+        UsageError: bad concurrency, or a target listed twice.
+    """
+    from whimbrel.fanout import current_many as fan_out
+
+    return await fan_out(config, **kwargs)
 
 
 def _as_tuple(value: str | Sequence[str] | None) -> tuple[str, ...]:

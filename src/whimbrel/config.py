@@ -110,6 +110,9 @@ class Config:
     migration_lock_timeout: float = 300.0
     statement_timeout: float | None = None
     lock_timeout: float | None = None
+    targets: tuple[str, ...] = ()
+    tenant_schemas: tuple[str, ...] = ()
+    targets_from: str | None = None
     prepend_sys_path: tuple[Path, ...] = ()
     post_write_hooks: tuple[PostWriteHook, ...] = ()
     config_file: Path | None = None
@@ -123,6 +126,8 @@ class Config:
         self.version_locations = tuple(Path(p) for p in self.version_locations)
         self.prepend_sys_path = tuple(Path(p) for p in self.prepend_sys_path)
         self.post_write_hooks = tuple(self.post_write_hooks)
+        self.targets = tuple(self.targets)
+        self.tenant_schemas = tuple(self.tenant_schemas)
         self.warnings = tuple(self.warnings)
         if self.config_file is not None:
             self.config_file = Path(self.config_file)
@@ -171,6 +176,10 @@ class Config:
         # The default is relative too, and so taken from the file's directory.
         values.setdefault("script_location", source.resolve("migrations"))
         values["url"] = _choose_url(url, env, values.pop("url", None), source)
+        if "targets" in values:
+            values["targets"] = tuple(
+                _expand(t, env, source, "targets") for t in values["targets"]
+            )
         for message in source.messages:
             warnings.warn(message, ConfigWarning, stacklevel=2)
         return cls(
@@ -492,6 +501,12 @@ def _slug_length(source: _Source, key: str, value: object) -> int:
     return value
 
 
+def _strings(source: _Source, key: str, value: object) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+        raise source.error(key, f"must be a list of non-empty strings, got {_show(value)}")
+    return tuple(value)
+
+
 def _seconds(source: _Source, key: str, value: object) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise source.error(key, f"must be a number of seconds, got {_show(value)}")
@@ -609,6 +624,9 @@ _PARSERS: dict[str, Callable[[_Source, str, object], object]] = {
     "migration_lock_timeout": _seconds,
     "statement_timeout": _seconds,
     "lock_timeout": _seconds,
+    "targets": _strings,
+    "tenant_schemas": _strings,
+    "targets_from": _target_metadata,
     "prepend_sys_path": _paths,
     "post_write_hooks": _hooks,
 }

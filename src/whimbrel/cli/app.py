@@ -354,6 +354,32 @@ NoLockOption = Annotated[
     typer.Option("--no-lock", help="Do not take the migration lock (one runner only!)."),
 ]
 
+AllOption = Annotated[
+    bool,
+    typer.Option("--all", help="Every configured target (targets, tenant_schemas)."),
+]
+ConcurrencyOption = Annotated[
+    int, typer.Option("--concurrency", help="With --all: targets run at once.", min=1)
+]
+
+
+def _target_progress(ctx: typer.Context) -> Callable[[Any], None] | None:
+    """A target listener printing one line per finished target to stderr."""
+    if _options(ctx).quiet:
+        return None
+
+    def show(outcome: Any) -> None:
+        print(output.render_target(outcome), file=sys.stderr)
+
+    return show
+
+
+def _finish_many(ctx: typer.Context, many: Any, as_json: bool) -> None:
+    _emit(ctx, output.render(many, as_json=as_json))
+    if not many.ok:
+        raise typer.Exit(1)
+
+
 RevisionArg = Annotated[
     str, typer.Argument(help="Target revision (heads, head, id, label@head, +N).")
 ]
@@ -368,9 +394,25 @@ def upgrade(
         bool,
         typer.Option("--allow-changed", help="Run even if applied revision files were edited."),
     ] = False,
+    all_targets: AllOption = False,
+    concurrency: ConcurrencyOption = 8,
+    stop_on_error: Annotated[
+        bool, typer.Option("--stop-on-error", help="With --all: stop at the first failure.")
+    ] = False,
     as_json: JsonOption = False,
 ) -> None:
     """Upgrade the database to a later revision (default: every head)."""
+    if all_targets:
+        many = _run(
+            ctx,
+            command.upgrade_many,
+            revision,
+            concurrency=concurrency,
+            stop_on_error=stop_on_error,
+            on_target=_target_progress(ctx),
+        )
+        _finish_many(ctx, many, as_json)
+        return
     result = _run(
         ctx,
         command.upgrade,
@@ -417,9 +459,15 @@ def current(
         bool,
         typer.Option("--check-heads", help="Exit with code 1 unless the database is at head."),
     ] = False,
+    all_targets: AllOption = False,
+    concurrency: ConcurrencyOption = 8,
     as_json: JsonOption = False,
 ) -> None:
     """Show the revision(s) the database is at."""
+    if all_targets:
+        many = _run(ctx, command.current_many, concurrency=concurrency)
+        _finish_many(ctx, many, as_json)
+        return
     result = _run(ctx, command.current, check_heads=check_heads)
     _emit(ctx, output.render(result, as_json=as_json, verbose=verbose))
 

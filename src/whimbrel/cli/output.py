@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from typing import TYPE_CHECKING, Any
 
 from whimbrel.results import (
     BranchesResult,
@@ -26,6 +27,9 @@ from whimbrel.results import (
     VerifyResult,
     to_data,
 )
+
+if TYPE_CHECKING:
+    from whimbrel.fanout import ManyResult
 
 _STYLES = {"rev": "\x1b[33m", "tag": "\x1b[36m", "dim": "\x1b[2m", "ok": "\x1b[32m"}
 
@@ -62,6 +66,10 @@ def render(result: object, *, as_json: bool = False, verbose: bool = False) -> s
             if h not in {r.revision for r in result.revisions}
         ]
         return "\n".join(shown + unknown)
+    from whimbrel.fanout import ManyResult
+
+    if isinstance(result, ManyResult):
+        return _many(result)
     if isinstance(result, VerifyResult):
         return _verify(result)
     if isinstance(result, EnsureVersionResult):
@@ -128,6 +136,36 @@ def _verify(result: VerifyResult) -> str:
         at = ", ".join(result.heads) or "base"
         return f"OK: {result.database} at {at}; every applied revision file is unchanged"
     return "\n".join(lines)
+
+
+def render_target(outcome: Any) -> str:
+    """One progress line for a finished target of a fan-out."""
+    ms = outcome.duration_s * 1000
+    if not outcome.ok:
+        state = "skipped" if outcome.skipped else "FAILED"
+        return f"[{state}] {outcome.target}: {outcome.error} ({ms:.0f} ms)"
+    result = outcome.result
+    if isinstance(result, MigrationResult):
+        after = ", ".join(result.heads_after) or "base"
+        return f"[ok] {outcome.target}: {len(result.steps)} step(s), at {after} ({ms:.0f} ms)"
+    if isinstance(result, CurrentResult):
+        heads = ", ".join(result.heads) or "base"
+        state = "at head" if result.at_head else "behind"
+        return f"[ok] {outcome.target}: {heads} ({state})"
+    return f"[ok] {outcome.target}"
+
+
+def _many(result: ManyResult) -> str:
+    failed = [t for t in result.targets if not t.ok]
+    total = len(result.targets)
+    done = total - len(failed)
+    line = f"{result.command}: {done}/{total} target(s) ok in {result.duration_s * 1000:.0f} ms"
+    if failed:
+        line += "; failed: " + ", ".join(t.target for t in failed)
+        line += " (run the same command again to resume them)"
+    if result.command == "current":
+        return "\n".join([*(render_target(t) for t in result.targets), line])
+    return line
 
 
 def render_step(event: StepEvent) -> str:
