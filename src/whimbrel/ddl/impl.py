@@ -86,8 +86,13 @@ class DefaultImpl:
         self.execute(construct)
 
     def _compile(self, statement: Executable) -> str:
+        from sqlalchemy.schema import ExecutableDDLElement
+
+        # DDL is compiled as it would be for execution: other @compiles rules in the
+        # process (Alembic's, for one) may not expect extra keywords.
+        kwargs = {} if isinstance(statement, ExecutableDDLElement) else {"literal_binds": True}
         compiled = statement.compile(  # type: ignore[attr-defined]
-            dialect=self.dialect, compile_kwargs={"literal_binds": True}
+            dialect=self.dialect, compile_kwargs=kwargs
         )
         return str(compiled).strip()
 
