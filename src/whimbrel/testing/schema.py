@@ -1,0 +1,152 @@
+"""A comparable picture of a database's schema, and the differences between two.
+
+The stock checks take one before an upgrade and one after the matching downgrade: a
+downgrade that leaves a table, a column, an index or an enum type behind (or drops
+one it did not create) shows up as a difference, in words.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable
+from collections.abc import Set as AbstractSet
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection
+    from sqlalchemy.ext.asyncio import AsyncConnection
+
+__all__ = ("SchemaSnapshot", "TableShape", "differences", "snapshot")
+
+
+@dataclass(frozen=True, slots=True)
+class TableShape:
+    """One table: its columns (name to type and nullability) and its other parts.
+
+    ``parts`` holds a description of each index and constraint, such as
+    ``"index ix_orders_customer_id on (customer_id)"``.
+    """
+
+    columns: dict[str, str] = field(default_factory=dict)
+    parts: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True, slots=True)
+class SchemaSnapshot:
+    """The tables and other named objects of one schema of a database."""
+
+    tables: dict[str, TableShape] = field(default_factory=dict)
+    others: frozenset[str] = frozenset()
+
+    @property
+    def table_names(self) -> frozenset[str]:
+        """The names of the tables."""
+        return frozenset(self.tables)
+
+
+async def snapshot(
+    connection: AsyncConnection, *, exclude: Collection[str] = (), schema: str | None = None
+) -> SchemaSnapshot:
+    """Reflect the schema of ``connection``'s database, leaving out ``exclude`` tables.
+
+    Raises:
+        sqlalchemy.exc.SQLAlchemyError: reflection failed.
+    """
+    return await connection.run_sync(_reflect, frozenset(exclude), schema)
+
+
+def _reflect(conn: Connection, exclude: frozenset[str], schema: str | None) -> SchemaSnapshot:
+    from sqlalchemy import inspect
+
+    insp = inspect(conn)
+    names = [t for t in insp.get_table_names(schema=schema) if t not in exclude]
+    if not names:
+        return SchemaSnapshot(others=_others(insp, schema))
+    key = {(schema, name): name for name in names}
+    kw: dict[str, Any] = {"schema": schema, "filter_names": names}
+    columns = insp.get_multi_columns(**kw)
+    pks = insp.get_multi_pk_constraint(**kw)
+    indexes = insp.get_multi_indexes(**kw)
+    uniques = insp.get_multi_unique_constraints(**kw)
+    fks = insp.get_multi_foreign_keys(**kw)
+    try:
+        checks = insp.get_multi_check_constraints(**kw)
+    except NotImplementedError:
+        checks = {}
+    tables: dict[str, TableShape] = {}
+    for ref, name in key.items():
+        cols = {
+            c["name"]: f"{_type(c['type'], conn)} {'NULL' if c['nullable'] else 'NOT NULL'}"
+            for c in columns.get(ref, [])
+        }
+        parts: set[str] = set()
+        pk: Any = pks.get(ref) or {}
+        if pk.get("constrained_columns"):
+            parts.add(f"primary key on {_cols(pk['constrained_columns'])}")
+        for ix in indexes.get(ref, []):
+            kind = "unique index" if ix.get("unique") else "index"
+            parts.add(f"{kind} {ix['name']} on {_cols(ix['column_names'])}")
+        for uq in uniques.get(ref, []):
+            parts.add(f"unique constraint {_name(uq.get('name'))}on {_cols(uq['column_names'])}")
+        for fk in fks.get(ref, []):
+            parts.add(
+                f"foreign key {_name(fk.get('name'))}{_cols(fk['constrained_columns'])} "
+                f"-> {fk['referred_table']}{_cols(fk['referred_columns'])}"
+            )
+        for ck in checks.get(ref, []):
+            parts.add(f"check constraint {_name(ck.get('name'))}({ck.get('sqltext')})")
+        tables[name] = TableShape(cols, frozenset(parts))
+    return SchemaSnapshot(tables, _others(insp, schema))
+
+
+def _others(insp: Any, schema: str | None) -> frozenset[str]:
+    found: set[str] = set()
+    found.update(f"view {v}" for v in insp.get_view_names(schema=schema))
+    try:
+        found.update(f"sequence {s}" for s in insp.get_sequence_names(schema=schema))
+    except NotImplementedError:
+        pass
+    if hasattr(insp, "get_enums"):
+        found.update(f"enum type {e['name']}" for e in insp.get_enums(schema=schema or "public"))
+    return frozenset(found)
+
+
+def _type(type_: Any, conn: Connection) -> str:
+    try:
+        return str(type_.compile(dialect=conn.dialect))
+    except Exception:
+        return repr(type_)
+
+
+def _cols(names: Iterable[str | None]) -> str:
+    return f"({', '.join(str(n) for n in names)})"
+
+
+def _name(name: object) -> str:
+    return f"{name} " if name else ""
+
+
+def differences(before: SchemaSnapshot, after: SchemaSnapshot) -> list[str]:
+    """What changed from ``before`` to ``after``, one phrase per difference.
+
+    Phrases read as what ``after`` has that ``before`` had not (``... is left
+    behind``), what it lacks (``... is gone``), and column types that changed.
+    """
+    out = _added_removed("table ", before.table_names, after.table_names)
+    for name in sorted(before.table_names & after.table_names):
+        old, new = before.tables[name], after.tables[name]
+        out += _added_removed(f"column {name}.", old.columns.keys(), new.columns.keys())
+        out += [
+            f"column {name}.{col} changed from {old.columns[col]} to {new.columns[col]}"
+            for col in sorted(old.columns.keys() & new.columns.keys())
+            if old.columns[col] != new.columns[col]
+        ]
+        out += _added_removed(f"table {name}: ", old.parts, new.parts)
+    out += _added_removed("", before.others, after.others)
+    return out
+
+
+def _added_removed(prefix: str, old: AbstractSet[str], new: AbstractSet[str]) -> list[str]:
+    return [f"{prefix}{item} is left behind" for item in sorted(new - old)] + [
+        f"{prefix}{item} is gone" for item in sorted(old - new)
+    ]
