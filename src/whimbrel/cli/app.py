@@ -308,10 +308,16 @@ def history(
         bool,
         typer.Option("-i", "--indicate-current", help="Mark the database's current revisions."),
     ] = False,
+    graph: Annotated[
+        bool, typer.Option("--graph", "-g", help="Draw the branches and merges.")
+    ] = False,
     as_json: JsonOption = False,
 ) -> None:
     """Show revisions, newest first."""
     result = _run(ctx, command.history, rev_range=rev_range, indicate_current=indicate_current)
+    if graph and not as_json and not verbose:
+        _emit(ctx, output.render_graph(result))
+        return
     _emit(ctx, output.render(result, as_json=as_json, verbose=verbose))
 
 

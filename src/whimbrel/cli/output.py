@@ -222,6 +222,67 @@ def _lines(
     return "\n".join(out)
 
 
+def render_graph(result: HistoryResult) -> str:
+    """History as a graph: one lane per line of descent, newest first (like git)."""
+    colour = use_colour()
+    lanes: list[str | None] = []
+    out: list[str] = []
+
+    def draw(marks: dict[int, str], gaps: dict[int, str] | None = None) -> str:
+        width = 2 * len(lanes)
+        cells = [" "] * width
+        for i, lane in enumerate(lanes):
+            if lane is not None and i not in (gaps or {}):
+                cells[2 * i] = "|"
+        for i, mark in marks.items():
+            cells[2 * i] = mark
+        for i, mark in (gaps or {}).items():
+            cells[2 * i - 1] = mark
+        return "".join(cells).rstrip()
+
+    for info in result.revisions:
+        rev = info.revision
+        waiting = [i for i, lane in enumerate(lanes) if lane == rev]
+        if not waiting:
+            # A head (or the top of a range) opens a lane of its own.
+            free = next((i for i, lane in enumerate(lanes) if lane is None), None)
+            if free is None:
+                lanes.append(rev)
+                free = len(lanes) - 1
+            else:
+                lanes[free] = rev
+            waiting = [free]
+        col = waiting[0]
+        if waiting[1:]:
+            # Lanes that were waiting for this revision join it: a branch point.
+            out.append(draw({}, dict.fromkeys(waiting[1:], "/")))
+            for i in waiting[1:]:
+                lanes[i] = None
+            while lanes and lanes[-1] is None:
+                lanes.pop()
+        current = " (current)" if result.current and rev in result.current else ""
+        row = draw({col: "*"}).ljust(2 * len(lanes))
+        out.append(f"{row} {_describe(info, colour)}{current}, {info.message or ''}".rstrip())
+        parents = list(info.down_revisions)
+        lanes[col] = parents[0] if parents else None
+        opened: list[int] = []
+        for parent in parents[1:]:
+            if parent in lanes:
+                continue
+            free = next((i for i, lane in enumerate(lanes) if lane is None and i > col), None)
+            if free is None:
+                lanes.append(parent)
+                free = len(lanes) - 1
+            else:
+                lanes[free] = parent
+            opened.append(free)
+        if opened:
+            out.append(draw({}, dict.fromkeys(opened, "\\")))
+        while lanes and lanes[-1] is None:
+            lanes.pop()
+    return "\n".join(out)
+
+
 def _parents(info: RevisionInfo) -> str:
     if not info.down_revisions:
         return "<base>"
