@@ -344,9 +344,17 @@ def edit(
 
 
 def _progress(ctx: typer.Context) -> Callable[[Any], None] | None:
-    """A step listener printing one line per finished step to stderr."""
+    """A step listener: a progress bar on a terminal, one line per step otherwise."""
     if _options(ctx).quiet:
         return None
+    if sys.stderr.isatty():
+
+        def bar(event: Any) -> None:
+            line = output.render_progress(event, done=event.phase == "end")
+            end = "\n" if event.phase == "end" and event.index == event.total else ""
+            print(f"\r\x1b[2K{line}", end=end, file=sys.stderr, flush=True)
+
+        return bar
 
     def show(event: Any) -> None:
         if event.phase == "end":

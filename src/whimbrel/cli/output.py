@@ -168,6 +168,15 @@ def _many(result: ManyResult) -> str:
     return line
 
 
+def render_progress(event: StepEvent, *, done: bool, width: int = 24) -> str:
+    """A one-line progress bar for a terminal: steps finished, and the current one."""
+    finished = event.index if done else event.index - 1
+    filled = round(width * finished / event.total) if event.total else width
+    bar = "#" * filled + "." * (width - filled)
+    arrow = "up" if event.direction == "up" else "down"
+    return f"[{bar}] {finished}/{event.total} {arrow} {event.revision} {event.message or ''}"
+
+
 def render_step(event: StepEvent) -> str:
     """One progress line for a finished step."""
     arrow = "up" if event.direction == "up" else "down"
