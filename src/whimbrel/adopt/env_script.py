@@ -9,6 +9,7 @@ else that changes behaviour is listed, with its line, for the notes.
 from __future__ import annotations
 
 import ast
+import importlib.util
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -318,7 +319,15 @@ class _EnvReader:
 
     def _is_module(self, dotted: str) -> bool:
         parts = dotted.split(".")
-        for root in self.roots:
+        roots = list(self.roots)
+        try:
+            # Where an installed top-level package lives; finding it executes nothing.
+            spec = importlib.util.find_spec(parts[0])
+        except (ImportError, ValueError):
+            spec = None
+        if spec is not None and spec.submodule_search_locations:
+            roots += [Path(p).parent for p in spec.submodule_search_locations]
+        for root in roots:
             base = root.joinpath(*parts)
             if base.with_suffix(".py").is_file() or (base / "__init__.py").is_file():
                 return True

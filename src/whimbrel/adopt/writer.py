@@ -76,7 +76,11 @@ def check_target(target: Path) -> str | None:
             raise CommandError(f"{target} already exists; remove it, or adopt into another file")
         return None
     try:
-        text = target.read_text(encoding="utf-8") if target.exists() else ""
+        text = ""
+        if target.exists():
+            # newline="": keep the file's own line endings to append in kind.
+            with target.open(encoding="utf-8", newline="") as f:
+                text = f.read()
         data = tomllib.loads(text)
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as e:
         raise CommandError(f"cannot read {target}: {e}") from e
