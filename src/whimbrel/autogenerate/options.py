@@ -1,0 +1,103 @@
+"""What autogenerate compares and how it renders: :class:`AutogenerateOptions`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias
+
+if TYPE_CHECKING:
+    from sqlalchemy import Column
+    from sqlalchemy.types import TypeEngine
+
+__all__ = (
+    "AutogenerateOptions",
+    "IncludeName",
+    "IncludeObject",
+    "ObjectType",
+    "TypeComparator",
+)
+
+ObjectType: TypeAlias = Literal[
+    "schema",
+    "table",
+    "column",
+    "index",
+    "unique_constraint",
+    "foreign_key_constraint",
+    "check_constraint",
+    "enum",
+]
+"""The kinds of object the hooks are asked about."""
+
+IncludeName: TypeAlias = Callable[[str | None, ObjectType, Mapping[str, str | None]], bool]
+"""``include_name(name, type_, parent_names) -> bool``: keep the object named ``name``?
+
+Called with names only, before anything is reflected: for ``"schema"`` and
+``"table"`` it decides what is reflected at all (``parent_names`` holds
+``schema_name``); for the other kinds (``table_name`` and ``schema_name`` in
+``parent_names``) what is compared. A name it rejects is ignored on both sides, in
+the database and in the models.
+"""
+
+IncludeObject: TypeAlias = Callable[[Any, str | None, ObjectType, bool, Any], bool]
+"""``include_object(obj, name, type_, reflected, compare_to) -> bool``: compare ``obj``?
+
+``obj`` is a SQLAlchemy ``Table``, ``Column``, ``Index`` or constraint (for
+``"enum"``, a ``sqlalchemy.Enum``); ``reflected`` says whether it comes from the
+database (then built from what was reflected) or from the models; ``compare_to`` is
+its counterpart on the other side, or ``None`` when there is none.
+"""
+
+TypeComparator: TypeAlias = Callable[
+    ["Column[Any]", "TypeEngine[Any]", "TypeEngine[Any]"], "bool | None"
+]
+"""``compare_type(metadata_column, reflected_type, metadata_type) -> bool | None``:
+``True`` when the types differ, ``False`` when they match, ``None`` to let Whimbrel
+decide."""
+
+VERSION_TABLES = ("whimbrel_version", "whimbrel_history")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AutogenerateOptions:
+    """What to compare and how to render the result.
+
+    Attributes:
+        compare_type: detect column type changes (default on); or a
+            :data:`TypeComparator` consulted first for each column.
+        compare_server_default: detect server default changes. Defaults are
+            normalised per dialect first, so equal defaults spelled differently
+            (``now()`` and ``CURRENT_TIMESTAMP``, ``'0'::numeric`` and ``0``) match.
+        compare_comments: detect table and column comment changes (where the
+            database has comments).
+        include_schemas: compare every schema of the database, not only the
+            default one (filter them with ``include_name``).
+        include_name: a :data:`IncludeName` filter applied to names before
+            reflection.
+        include_object: a :data:`IncludeObject` filter applied to each object.
+        skip_tables: tables never compared: Whimbrel's own version and history
+            tables (the commands set them from the configuration).
+        skip_tables_schema: the schema of ``skip_tables`` (``None``: the default).
+        render_as_batch: wrap table alterations in ``op.batch_alter_table``:
+            ``None`` (default) does so on SQLite when an alteration needs it.
+        user_module_prefix: render types that are not SQLAlchemy's as
+            ``<prefix>TypeName`` (and ``import <prefix>``) instead of importing the
+            class from its module.
+        detect_renames: offer renames when a table or column disappears and a
+            compatible one appears.
+        line_length: the line length the rendered code is laid out for.
+    """
+
+    compare_type: bool | TypeComparator = True
+    compare_server_default: bool = True
+    compare_comments: bool = True
+    include_schemas: bool = False
+    include_name: IncludeName | None = None
+    include_object: IncludeObject | None = None
+    skip_tables: tuple[str, ...] = VERSION_TABLES
+    skip_tables_schema: str | None = None
+    render_as_batch: bool | None = None
+    user_module_prefix: str | None = None
+    detect_renames: bool = True
+    line_length: int = 88
