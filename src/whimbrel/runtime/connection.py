@@ -24,6 +24,8 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
+import anyio
+
 from whimbrel.config import mask_url
 from whimbrel.errors import ConfigError, DatabaseError, ScriptError
 
@@ -129,10 +131,13 @@ async def connect(
                 await hooks.on_connect(raw, config)
             yield Connected(raw, False, label)
         finally:
-            await raw.close()
+            # Shielded: a cancelled command still closes its connection.
+            with anyio.CancelScope(shield=True):
+                await raw.close()
     finally:
         if owned:
-            await chosen.dispose()
+            with anyio.CancelScope(shield=True):
+                await chosen.dispose()
 
 
 def _engine_from_url(config: Config) -> AsyncEngine:
