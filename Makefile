@@ -18,7 +18,7 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	cd migrations_example && ../$(BIN)/whimbrel upgrade heads
 	cd migrations_example && ../$(BIN)/whimbrel current
-	cd migrations_example && ../$(BIN)/whimbrel history --indicate-current
+	cd migrations_example && ../$(BIN)/whimbrel history --graph --indicate-current
 
 # The whole test suite, in parallel, with branch coverage.
 test: $(STAMP)
