@@ -62,7 +62,7 @@ _IDENTITY_KEYS = ("always", "on_null", "start", "increment", "minvalue", "maxval
 def is_serial_default(column: DbColumn) -> bool:
     """A ``nextval(...)`` default that comes with an autoincrementing column."""
     default = column.default or ""
-    return column.autoincrement and default.lower().startswith("nextval(")
+    return bool(column.autoincrement) and default.lower().startswith("nextval(")
 
 
 def build_column(column: DbColumn, *, primary_key: bool = False) -> Column[Any]:
@@ -78,7 +78,7 @@ def build_column(column: DbColumn, *, primary_key: bool = False) -> Column[Any]:
     if column.default is not None and not is_serial_default(column) and column.computed is None:
         default = text(column.default)
     kw: dict[str, Any] = {}
-    if primary_key:
+    if primary_key and column.autoincrement is not None:
         kw["autoincrement"] = column.autoincrement
     return Column(
         column.name,

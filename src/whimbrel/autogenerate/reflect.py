@@ -53,7 +53,7 @@ class DbColumn:
     nullable: bool
     default: str | None
     comment: str | None = None
-    autoincrement: bool = False
+    autoincrement: bool | None = None
     computed: tuple[str, bool | None] | None = None
     identity: Mapping[str, Any] | None = None
 
@@ -249,7 +249,7 @@ def _column(c: Any) -> DbColumn:
         nullable=bool(c["nullable"]),
         default=c.get("default"),
         comment=c.get("comment") or None,
-        autoincrement=c.get("autoincrement") is True,
+        autoincrement=c.get("autoincrement"),
         computed=(computed["sqltext"], computed.get("persisted")) if computed else None,
         identity=dict(identity) if identity else None,
     )

@@ -21,6 +21,7 @@ from sqlalchemy import (
     PrimaryKeyConstraint,
     UniqueConstraint,
 )
+from sqlalchemy.schema import DefaultClause
 from sqlalchemy.sql.elements import TextClause
 
 from whimbrel.autogenerate.layout import Atom, Call, Node, Seq, comment_lines, lay_out, pystr
@@ -439,7 +440,7 @@ class Renderer:
         if column.autoincrement is False:
             kwargs["autoincrement"] = Atom("False")
         kwargs["nullable"] = Atom(repr(bool(column.nullable)))
-        if column.server_default is not None and column.computed is None:
+        if isinstance(column.server_default, DefaultClause):
             kwargs["server_default"] = self.types.sql(column.server_default)
         if column.comment is not None:
             kwargs["comment"] = _str(column.comment)

@@ -32,6 +32,8 @@ _TOKEN = re.compile(
 _TIME_FUNCTIONS = re.compile(
     r"\b(?:now\(\)|current_timestamp(?:\(\))?|localtimestamp(?:\(\))?|transaction_timestamp\(\))"
 )
+_FUNCTIONS = {"octet_length(": "length("}
+_SYNONYMS = re.compile(r"(?<![\w.])(octet_length\()")
 _PAREN_ATOM = re.compile(r"(?<![\w\]])\((\w+|'(?:[^']|'')*')\)")
 _NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$", re.IGNORECASE)
 
@@ -57,7 +59,8 @@ def normalize_sql(sql: str) -> str:
             continue
         else:
             out.append(value.lower())
-    result = "".join(out)
+    # MariaDB writes length() as octet_length().
+    result = _SYNONYMS.sub(lambda m: _FUNCTIONS[m.group(1)], "".join(out))
     previous = None
     while previous != result:
         previous = result
