@@ -32,8 +32,19 @@ _TOKEN = re.compile(
 _TIME_FUNCTIONS = re.compile(
     r"\b(?:now\(\)|current_timestamp(?:\(\))?|localtimestamp(?:\(\))?|transaction_timestamp\(\))"
 )
-_FUNCTIONS = {"octet_length(": "length("}
-_SYNONYMS = re.compile(r"(?<![\w.])(octet_length\()")
+# MariaDB gives functions back under other names.
+_FUNCTIONS = {
+    "octet_length(": "length(",
+    "lcase(": "lower(",
+    "ucase(": "upper(",
+    "substring(": "substr(",
+    "character_length(": "char_length(",
+    "curdate(": "current_date(",
+}
+_SYNONYMS = re.compile(
+    r"(?<![\w.])(octet_length\(|lcase\(|ucase\(|substring\(|character_length\(|curdate\()"
+)
+_DATE_FUNCTIONS = re.compile(r"\bcurrent_date(?:\(\))?")
 _PAREN_ATOM = re.compile(r"(?<![\w\]])\((\w+|'(?:[^']|'')*')\)")
 _NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$", re.IGNORECASE)
 
@@ -59,7 +70,6 @@ def normalize_sql(sql: str) -> str:
             continue
         else:
             out.append(value.lower())
-    # MariaDB writes length() as octet_length().
     result = _SYNONYMS.sub(lambda m: _FUNCTIONS[m.group(1)], "".join(out))
     previous = None
     while previous != result:
@@ -106,6 +116,7 @@ def normalize_default(sql: str | None) -> str | None:
     if form in ("", "null"):
         return None
     form = _TIME_FUNCTIONS.sub("current_timestamp", form)
+    form = _DATE_FUNCTIONS.sub("current_date", form)
     if form == "true":
         return "1"
     if form == "false":
