@@ -33,8 +33,11 @@ async def _run(check: Awaitable[object]) -> None:
     try:
         await check
     except stock.CheckFailed as exc:
-        # The message says it all; a traceback into the plugin would only bury it.
-        pytest.fail(str(exc), pytrace=False)
+        message = str(exc)
+    else:
+        return
+    # Outside the except block, so no "during handling" chain: the message says it all.
+    pytest.fail(message, pytrace=False)
 
 
 @pytest.mark.asyncio

@@ -110,20 +110,40 @@ async def fresh_database(server_url: str, directory: Path) -> AsyncIterator[Fres
         finally:
             # Dropped even when the test is cancelled, or the database would leak.
             with anyio.CancelScope(shield=True):
-                await _drop(admin, backend, quoted)
+                await _drop(admin, backend, name, quoted)
 
 
-async def _drop(admin: AsyncConnection, backend: str, quoted: str) -> None:
+async def _drop(admin: AsyncConnection, backend: str, name: str, quoted: str) -> None:
+    from sqlalchemy import text
+
     if backend != "postgresql":
+        # A connection the test left open (in a transaction) holds a metadata lock that
+        # would block DROP DATABASE for a year, MariaDB's default wait: end them first.
+        rows = await admin.execute(
+            text(
+                "SELECT ID FROM information_schema.PROCESSLIST "
+                "WHERE DB = :name AND ID <> CONNECTION_ID()"
+            ),
+            {"name": name},
+        )
+        for (pid,) in rows.all():
+            try:
+                await admin.exec_driver_sql(f"KILL CONNECTION {int(pid)}")
+            except Exception:
+                pass  # it may have ended on its own meanwhile
+        await admin.exec_driver_sql("SET SESSION lock_wait_timeout = 60")
         await admin.exec_driver_sql(f"DROP DATABASE IF EXISTS {quoted}")
         return
     try:
         await admin.exec_driver_sql(f"DROP DATABASE IF EXISTS {quoted} WITH (FORCE)")
     except Exception:
         # PostgreSQL before 13 has no FORCE: end the other sessions first.
-        await admin.exec_driver_sql(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-            f"WHERE datname = '{quoted.strip(chr(34))}' AND pid <> pg_backend_pid()"
+        await admin.execute(
+            text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = :name AND pid <> pg_backend_pid()"
+            ),
+            {"name": name},
         )
         await admin.exec_driver_sql(f"DROP DATABASE IF EXISTS {quoted}")
 

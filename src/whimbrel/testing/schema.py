@@ -61,7 +61,7 @@ def _reflect(conn: Connection, exclude: frozenset[str], schema: str | None) -> S
     insp = inspect(conn)
     names = [t for t in insp.get_table_names(schema=schema) if t not in exclude]
     if not names:
-        return SchemaSnapshot(others=_others(insp, schema))
+        return SchemaSnapshot(others=_others(conn, insp, schema))
     key = {(schema, name): name for name in names}
     kw: dict[str, Any] = {"schema": schema, "filter_names": names}
     columns = insp.get_multi_columns(**kw)
@@ -96,19 +96,37 @@ def _reflect(conn: Connection, exclude: frozenset[str], schema: str | None) -> S
         for ck in checks.get(ref, []):
             parts.add(f"check constraint {_name(ck.get('name'))}({ck.get('sqltext')})")
         tables[name] = TableShape(cols, frozenset(parts))
-    return SchemaSnapshot(tables, _others(insp, schema))
+    return SchemaSnapshot(tables, _others(conn, insp, schema))
 
 
-def _others(insp: Any, schema: str | None) -> frozenset[str]:
+def _others(conn: Connection, insp: Any, schema: str | None) -> frozenset[str]:
     found: set[str] = set()
     found.update(f"view {v}" for v in insp.get_view_names(schema=schema))
     try:
-        found.update(f"sequence {s}" for s in insp.get_sequence_names(schema=schema))
+        sequences = set(insp.get_sequence_names(schema=schema))
     except NotImplementedError:
-        pass
+        sequences = set()
+    # A serial or identity column's sequence belongs to its table: it comes and goes
+    # with it, and is not worth a line of its own.
+    found.update(f"sequence {s}" for s in sorted(sequences - _owned_sequences(conn)))
     if hasattr(insp, "get_enums"):
         found.update(f"enum type {e['name']}" for e in insp.get_enums(schema=schema or "public"))
     return frozenset(found)
+
+
+def _owned_sequences(conn: Connection) -> set[str]:
+    if conn.dialect.name != "postgresql":
+        return set()
+    from sqlalchemy import text
+
+    rows = conn.execute(
+        text(
+            "SELECT s.relname FROM pg_class s JOIN pg_depend d ON d.objid = s.oid "
+            "WHERE s.relkind = 'S' AND d.classid = 'pg_class'::regclass "
+            "AND d.refclassid = 'pg_class'::regclass AND d.deptype IN ('a', 'i')"
+        )
+    )
+    return {row[0] for row in rows}
 
 
 def _type(type_: Any, conn: Connection) -> str:

@@ -185,6 +185,7 @@ async def check_stairway(migrator: Migrator) -> None:
     """
     project = await _project(migrator.config, "stairway")
     graph = project.graph
+    await _bookkeeping(migrator, "stairway")
     for step in graph.plan_upgrade((), "heads").steps:
         rev = step.revision
         what = project.describe(rev)
@@ -235,6 +236,7 @@ async def check_downgrade_to_base(migrator: Migrator) -> None:
     """
     project = await _project(migrator.config, "downgrade to base")
     check = "downgrade to base"
+    await _bookkeeping(migrator, check)
     empty = await migrator.snapshot()
     # Upgrade one revision at a time, to know which one created what is left behind.
     created: list[tuple[str, list[str]]] = []
@@ -245,7 +247,7 @@ async def check_downgrade_to_base(migrator: Migrator) -> None:
         now = await migrator.snapshot()
         created.append((rev, differences(previous, now)))
         previous = now
-    await _step(migrator.downgrade("base"), check, "downgrading from head to base", None)
+    await _step(migrator.downgrade("base"), check, "downgrading from head to base", None, project)
     left = await migrator.current()
     if left:
         raise CheckFailed(
@@ -272,19 +274,43 @@ async def check_downgrade_to_base(migrator: Migrator) -> None:
 # -- helpers -----------------------------------------------------------------------------
 
 
+async def _bookkeeping(migrator: Migrator, check: str) -> None:
+    # The version and history tables come with objects of their own (a PostgreSQL
+    # sequence...): create them first so "before" has them too.
+    await _step(
+        command.ensure_version(migrator.config, engine=migrator.engine),
+        check,
+        "creating the version table",
+        None,
+    )
+
+
 async def _upgrade_to_heads(migrator: Migrator, project: _Project, check: str) -> None:
-    await _step(migrator.upgrade("heads"), check, "upgrading an empty database to head", None)
+    await _step(
+        migrator.upgrade("heads"), check, "upgrading an empty database to head", None, project
+    )
     await _expect_heads(
         migrator, project, project.graph.heads, check, "upgrading an empty database to head", None
     )
 
 
-async def _step(work: Awaitable[object], check: str, doing: str, rev: str | None) -> None:
+async def _step(
+    work: Awaitable[object],
+    check: str,
+    doing: str,
+    rev: str | None,
+    project: _Project | None = None,
+) -> None:
     try:
         await work
     except Exception as exc:
-        failed = getattr(exc, "revision", None) or rev
-        raise CheckFailed(check, f"{doing} failed: {_reason(exc)}", revision=failed) from exc
+        failed = getattr(exc, "revision", None)
+        where = ""
+        if failed and failed != rev and project is not None:
+            where = f" at {project.describe(failed)}"
+        raise CheckFailed(
+            check, f"{doing} failed{where}: {_reason(exc)}", revision=failed or rev
+        ) from exc
 
 
 async def _expect_heads(

@@ -1,0 +1,245 @@
+"""The stock checks as coroutines, in process, on small projects and every database.
+
+What a downgrade leaves behind is found and named with the revision that created it;
+the schema comparison itself is tested without a database.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+import pytest_asyncio
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from databases import TestDatabase
+from whimbrel.config import Config
+from whimbrel.script.graph import Revision, RevisionGraph
+from whimbrel.testing import (
+    CheckFailed,
+    Migrator,
+    SchemaSnapshot,
+    check_downgrade_to_base,
+    check_single_head,
+    check_stairway,
+    check_upgrade,
+    differences,
+)
+from whimbrel.testing.schema import TableShape
+from whimbrel.testing.stock import _downgrade_target
+
+REVISION = '''"""{message}
+
+Revision ID: {rev}
+Revises: {down}
+"""
+
+import sqlalchemy as sa
+from whimbrel import op
+
+revision = "{rev}"
+down_revision = {down_literal}
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+{upgrade}
+
+
+def downgrade() -> None:
+{downgrade}
+'''
+
+ITEMS = "aaaa00000001"
+EXTRAS = "bbbb00000002"
+
+
+def write_revision(
+    project: Path, rev: str, down: str | None, message: str, upgrade: str, downgrade: str
+) -> None:
+    versions = project / "migrations" / "versions"
+    versions.mkdir(parents=True, exist_ok=True)
+    (versions / f"{rev}_{message.replace(' ', '_')}.py").write_text(
+        REVISION.format(
+            rev=rev,
+            down=down or "",
+            down_literal=repr(down),
+            message=message,
+            upgrade=upgrade,
+            downgrade=downgrade,
+        )
+    )
+
+
+def make_project(tmp_path: Path, url: str, *, extras_downgrade: str) -> Config:
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "whimbrel.toml").write_text(f'script_location = "migrations"\nurl = "{url}"\n')
+    write_revision(
+        project,
+        ITEMS,
+        None,
+        "create items",
+        '    op.create_table("items", sa.Column("id", sa.Integer(), primary_key=True),'
+        ' sa.Column("name", sa.String(50)))',
+        '    op.drop_table("items")',
+    )
+    write_revision(
+        project,
+        EXTRAS,
+        ITEMS,
+        "add extras",
+        '    op.create_table("extras", sa.Column("id", sa.Integer(), primary_key=True))\n'
+        '    op.create_index("ix_items_name", "items", ["name"])',
+        extras_downgrade,
+    )
+    return Config.load(project / "whimbrel.toml", environ={})
+
+
+@pytest_asyncio.fixture
+async def engine(database: TestDatabase) -> AsyncIterator[AsyncEngine]:
+    engine = create_async_engine(database.url)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.mark.asyncio
+async def test_a_sound_project_passes(engine: AsyncEngine, tmp_path: Path) -> None:
+    config = make_project(
+        tmp_path,
+        engine.url.render_as_string(hide_password=False),
+        extras_downgrade='    op.drop_index("ix_items_name", table_name="items")\n'
+        '    op.drop_table("extras")',
+    )
+    migrator = Migrator(config, engine)
+
+    assert await check_single_head(config) == EXTRAS
+    await check_upgrade(migrator)
+    await migrator.downgrade("base")
+    await check_stairway(migrator)
+    await migrator.downgrade("base")
+    await check_downgrade_to_base(migrator)
+    assert await migrator.current() == ()
+
+
+@pytest.mark.asyncio
+async def test_leaks_are_named_with_their_revision(engine: AsyncEngine, tmp_path: Path) -> None:
+    config = make_project(
+        tmp_path, engine.url.render_as_string(hide_password=False), extras_downgrade="    pass"
+    )
+    migrator = Migrator(config, engine)
+
+    with pytest.raises(CheckFailed) as stairway:
+        await check_stairway(migrator)
+    await migrator.downgrade(ITEMS)
+    await migrator.execute("DROP TABLE extras")
+    await migrator.downgrade("base")
+    with pytest.raises(CheckFailed) as base:
+        await check_downgrade_to_base(migrator)
+
+    assert stairway.value.revision == EXTRAS
+    assert str(stairway.value) == (
+        f"whimbrel stairway check: downgrading revision {EXTRAS} ('add extras', "
+        f"migrations/versions/{EXTRAS}_add_extras.py) did not give the schema back as it was "
+        "before its upgrade: table extras is left behind; table items: index ix_items_name on "
+        "(name) is left behind. Make downgrade() undo exactly what upgrade() does"
+    )
+    assert base.value.revision == EXTRAS
+    assert str(base.value) == (
+        "whimbrel downgrade to base check: after upgrading to head and downgrading to base, "
+        "the database is not empty: table extras is left behind (created by revision "
+        f"{EXTRAS} ('add extras', migrations/versions/{EXTRAS}_add_extras.py)). Each "
+        "revision's downgrade() should drop what its upgrade() created"
+    )
+
+
+@pytest.mark.asyncio
+async def test_a_failing_upgrade_is_named(tmp_path: Path) -> None:
+    config = make_project(tmp_path, "sqlite+aiosqlite://", extras_downgrade="    pass")
+    write_revision(
+        config.script_location.parent,
+        "cccc00000003",
+        EXTRAS,
+        "break things",
+        '    op.add_column("nowhere", sa.Column("x", sa.Integer()))',
+        "    pass",
+    )
+    engine = create_async_engine(f"sqlite+aiosqlite:///{tmp_path / 'db.sqlite'}")
+    try:
+        with pytest.raises(CheckFailed) as failed:
+            await check_upgrade(Migrator(config, engine))
+    finally:
+        await engine.dispose()
+
+    assert failed.value.revision == "cccc00000003"
+    message = str(failed.value)
+    assert message.startswith(
+        "whimbrel upgrade check: upgrading an empty database to head failed at revision "
+        "cccc00000003 ('break things', migrations/versions/cccc00000003_break_things.py): "
+        "upgrade of cccc00000003 (break things) failed: "
+    )
+    assert "nowhere" in message
+    assert "\n" not in message
+
+
+@pytest.mark.asyncio
+async def test_no_revisions_is_a_skip(tmp_path: Path) -> None:
+    (tmp_path / "migrations" / "versions").mkdir(parents=True)
+    (tmp_path / "whimbrel.toml").write_text('script_location = "migrations"\n')
+    config = Config.load(tmp_path / "whimbrel.toml", environ={})
+
+    with pytest.raises(pytest.skip.Exception, match="has no revisions yet"):
+        await check_single_head(config)
+
+
+def test_downgrade_target_takes_out_one_revision_only() -> None:
+    graph = RevisionGraph(
+        [
+            Revision("a"),
+            Revision("b", ("a",)),
+            Revision("c", ("a",)),
+            Revision("m", ("b", "c")),
+        ]
+    )
+    assert _downgrade_target(graph, "a") == "base"
+    # b and c are siblings: taking out c must leave b applied.
+    plan = graph.plan_downgrade(("b", "c"), _downgrade_target(graph, "c"))
+    assert plan.revisions == ("c",)
+    plan = graph.plan_downgrade(("m",), _downgrade_target(graph, "m"))
+    assert plan.revisions == ("m",)
+    assert set(plan.heads_after) == {"b", "c"}
+
+
+def test_differences_in_words() -> None:
+    before = SchemaSnapshot(
+        {
+            "items": TableShape(
+                {"id": "INTEGER NOT NULL", "name": "VARCHAR(50) NULL"},
+                frozenset({"primary key on (id)"}),
+            ),
+            "gone": TableShape(),
+        },
+        frozenset({"enum type mood"}),
+    )
+    after = SchemaSnapshot(
+        {
+            "items": TableShape(
+                {"id": "INTEGER NOT NULL", "name": "VARCHAR(80) NULL", "note": "TEXT NULL"},
+                frozenset({"primary key on (id)", "index ix_items_name on (name)"}),
+            ),
+            "new": TableShape(),
+        },
+        frozenset({"sequence items_seq"}),
+    )
+    assert differences(before, before) == []
+    assert differences(before, after) == [
+        "table new is left behind",
+        "table gone is gone",
+        "column items.note is left behind",
+        "column items.name changed from VARCHAR(50) NULL to VARCHAR(80) NULL",
+        "table items: index ix_items_name on (name) is left behind",
+        "sequence items_seq is left behind",
+        "enum type mood is gone",
+    ]
