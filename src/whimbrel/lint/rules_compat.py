@@ -83,7 +83,7 @@ def _compile_type(type_: Any, env: Env) -> str:
     return " ".join(str(type_.compile(dialect=env.dialect_impl)).upper().split())
 
 
-_TYPE = re.compile(r"^(?P<base>[A-Z ]+?)\s*(?:\((?P<args>[^)]*)\))?(?P<rest>.*)$")
+_TYPE = re.compile(r"^(?P<base>[A-Z][A-Z0-9_ ]*)(?:\((?P<args>[^)]*)\))?(?P<rest>.*)$")
 _VARCHAR = {"VARCHAR", "CHARACTER VARYING"}
 
 
