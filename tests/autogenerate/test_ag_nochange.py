@@ -22,9 +22,7 @@ from whimbrel.errors import CommandError
 pytestmark = pytest.mark.asyncio
 
 
-async def test_create_all_then_check_finds_nothing(
-    database: TestDatabase, tmp_path: Path
-) -> None:
+async def test_create_all_then_check_finds_nothing(database: TestDatabase, tmp_path: Path) -> None:
     models = agmodels.realistic(database.dialect)
     engine = create_async_engine(database.url)
     try:
