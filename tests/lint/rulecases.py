@@ -428,6 +428,7 @@ def variant_ids(kind: str) -> list[tuple[Case, int, Variant]]:
 
 def write_case(root: Path, variant: Variant, url: str | None = None, **config: Any) -> Config:
     """A project: the setup revision ``r1``, then ``r2`` with the variant's body."""
+    root.mkdir(parents=True, exist_ok=True)
     (root / "lint_case_models.py").write_text(MODELS, encoding="utf-8")
     revisions = [
         Revision("r1", None, SETUP),
