@@ -374,3 +374,5 @@ def test_what_needs_a_connection_says_so() -> None:
         op.alter_column("t", "c", nullable=False)
     with pytest.raises(UnsupportedOperationError, match="drop_constraint without type_"):
         op.drop_constraint("x", "t")
+    with pytest.raises(UnsupportedOperationError, match="pass table_name="):
+        op.drop_index("ix")

@@ -25,11 +25,11 @@ from whimbrel.ddl.elements import (
     RenameColumn,
 )
 from whimbrel.ddl.impl import DefaultImpl
-from whimbrel.ddl.schemaobj import stand_in_table
+from whimbrel.ddl.schemaobj import UNKNOWN_TABLE, stand_in_table
 from whimbrel.errors import UnsupportedOperationError
 
 if TYPE_CHECKING:
-    from sqlalchemy.schema import Constraint
+    from sqlalchemy.schema import Constraint, Index
     from sqlalchemy.types import TypeEngine
 
     from whimbrel.ddl.elements import ServerDefault
@@ -140,7 +140,14 @@ class MySQLImpl(DefaultImpl):
                 return dict(column)
         return None
 
-    # -- constraints ----------------------------------------------------------------------
+    # -- indexes and constraints ----------------------------------------------------------
+
+    def drop_index(self, index: Index, *, if_exists: bool = False) -> None:
+        if index.table is None or index.table.name == UNKNOWN_TABLE:
+            raise self.unsupported(
+                "drop an index without its table", "pass table_name= to drop_index()"
+            )
+        super().drop_index(index, if_exists=if_exists)
 
     def drop_constraint(self, constraint: Constraint, *, if_exists: bool = False) -> None:
         known = isinstance(constraint, tuple(_KINDS.values()))
