@@ -21,6 +21,7 @@ import inspect
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
@@ -61,7 +62,7 @@ def load_env(config: Config) -> EnvHooks:
         ScriptError: ``env.py`` cannot be imported, or a hook is not ``async def``.
     """
     path = config.script_location / "env.py"
-    if not path.is_file():
+    if not path.is_file() or _is_alembic_env(path):
         return EnvHooks()
     spec = importlib.util.spec_from_file_location("whimbrel_env", path)
     if spec is None or spec.loader is None:
@@ -85,6 +86,28 @@ def load_env(config: Config) -> EnvHooks:
             )
         hooks[name] = fn
     return EnvHooks(**hooks)
+
+
+def _is_alembic_env(path: Path) -> bool:
+    """Whether an env.py is Alembic's: it imports alembic, so it is not Whimbrel's.
+
+    An adopted Alembic project keeps its env.py beside the revisions; importing it
+    would run Alembic's migrations, so Whimbrel leaves it alone.
+    """
+    import ast
+
+    try:
+        tree = ast.parse(path.read_bytes(), filename=str(path))
+    except (SyntaxError, ValueError):
+        return False  # let the import report it, with file and line
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import) and any(
+            a.name.split(".")[0] == "alembic" for a in node.names
+        ):
+            return True
+        if isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] == "alembic":
+            return True
+    return False
 
 
 def _database_label(engine_or_conn: AsyncEngine | AsyncConnection) -> str:

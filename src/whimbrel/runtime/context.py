@@ -366,6 +366,12 @@ class MigrationContext:
         what = f"{verb} of {step.revision} ({script.message or script.path.name}) failed: {reason}"
         if statement:
             what += f"; statement: {_shorten(statement)}"
+        if "being used by active queries in this session" in reason:
+            what += (
+                "; an earlier revision of this run left a server-side cursor open (ORM "
+                "yield_per or stream_results), which asyncpg keeps until the transaction "
+                "ends: set transaction_per_migration = true, or use postgresql+psycopg://"
+            )
         if "statement timeout" in reason or "lock timeout" in reason:
             what += (
                 "; the table was busy or the statement slow: retry when traffic is lower, "
