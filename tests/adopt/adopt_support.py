@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib.util
 import shutil
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -169,22 +169,34 @@ class Pair:
 
 
 @asynccontextmanager
-async def two_databases(dialect: str, tmp_path: Path) -> AsyncIterator[Pair]:
-    first = provision(dialect, tmp_path / "db_alembic")
-    second = provision(dialect, tmp_path / "db_whimbrel")
-    (tmp_path / "db_alembic").mkdir()
-    (tmp_path / "db_whimbrel").mkdir()
-    # Run each generator to its end (as pytest does with the `database` fixture): an
-    # aclose() would leave provision()'s inner generator, and its connection, open.
-    a = await anext(first)
+async def fresh_databases(
+    dialect: str, tmp_path: Path, *names: str
+) -> AsyncIterator[list[TestDatabase]]:
+    """One fresh database of ``dialect`` per name, dropped afterwards."""
+    async with AsyncExitStack() as stack:
+        found = []
+        for name in names:
+            (tmp_path / name).mkdir()
+            found.append(await stack.enter_async_context(_provisioned(dialect, tmp_path / name)))
+        yield found
+
+
+@asynccontextmanager
+async def _provisioned(dialect: str, where: Path) -> AsyncIterator[TestDatabase]:
+    generator = provision(dialect, where)
+    db = await anext(generator)
     try:
-        w = await anext(second)
-        try:
-            yield Pair(a, w)
-        finally:
-            await anext(second, None)
+        yield db
     finally:
-        await anext(first, None)
+        # Run the generator to its end, as pytest does with the `database` fixture: an
+        # aclose() would leave provision()'s inner generator, and its connection, open.
+        await anext(generator, None)
+
+
+@asynccontextmanager
+async def two_databases(dialect: str, tmp_path: Path) -> AsyncIterator[Pair]:
+    async with fresh_databases(dialect, tmp_path, "db_alembic", "db_whimbrel") as (a, w):
+        yield Pair(a, w)
 
 
 @asynccontextmanager

@@ -39,13 +39,6 @@ DOWNGRADE = """\
     op.drop_table("users")
 """
 
-ENV_PY_BUG = (
-    "Whimbrel bug: runtime/connection.py load_env() imports the script directory's "
-    "env.py, which after adopt is Alembic's; its module-level `context.config` raises "
-    "outside Alembic (\"module 'alembic.context' has no attribute 'config'\"), so every "
-    "command that connects fails unless a connection is passed in"
-)
-
 
 def run(argv: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("WHIMBREL_")}
@@ -161,7 +154,6 @@ async def test_adopt_then_whimbrel_then_alembic(
     assert alembic_heads(root) == (rev,)
 
 
-@pytest.mark.xfail(strict=True, reason=ENV_PY_BUG)
 @pytest.mark.asyncio
 @pytest.mark.parametrize("template", TEMPLATES)
 async def test_whimbrel_cli_upgrade_after_adopt(
