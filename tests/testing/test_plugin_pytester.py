@@ -8,7 +8,6 @@ failure messages on a broken project; which runs collect the checks.
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import shutil
 import socket
@@ -31,7 +30,6 @@ pytest_plugins = ("pytester",)
 EXAMPLE = Path(__file__).resolve().parents[2] / "migrations_example"
 HEAD = "7c3d5a9f0e42"
 TIMEOUT = 300
-HAS_AUTOGENERATE = importlib.util.find_spec("whimbrel.autogenerate.api") is not None
 
 INI = """
 [pytest]
@@ -173,12 +171,7 @@ def assert_checks_passed(result: pytest.RunResult) -> None:
     assert outcomes.get("failed", 0) == 0, result.stdout.str()
     assert outcomes.get("errors", 0) == 0, result.stdout.str()
     for name in CHECKS:
-        status = "SKIPPED" if name == "test_whimbrel_models_match" else "PASSED"
-        if HAS_AUTOGENERATE:
-            status = "PASSED"
-        result.stdout.fnmatch_lines([f"whimbrel-checks::{name} {status}*"])
-    if not HAS_AUTOGENERATE:
-        result.stdout.fnmatch_lines(["SKIPPED*whimbrel models check: *no autogenerate*"])
+        result.stdout.fnmatch_lines([f"whimbrel-checks::{name} PASSED*"])
 
 
 @pytest.mark.usefixtures("clean_env")
@@ -194,7 +187,7 @@ def test_checks_and_fixtures_pass_on_the_example(pytester: pytest.Pytester, dial
     result = pytester.runpytest_subprocess(*args, timeout=TIMEOUT)
 
     assert_checks_passed(result)
-    result.assert_outcomes(passed=5 + 4 + HAS_AUTOGENERATE, skipped=1 - HAS_AUTOGENERATE)
+    result.assert_outcomes(passed=5 + 5)
     # The example's own database file is never touched: each test had a fresh one.
     assert not (pytester.path / "shop.db").exists()
 
@@ -236,7 +229,7 @@ def test_checks_fail_readably_on_two_heads_and_a_broken_downgrade(
 
     result = pytester.runpytest_subprocess("-rs", timeout=TIMEOUT)
 
-    result.assert_outcomes(passed=1 + HAS_AUTOGENERATE, failed=3, skipped=1 - HAS_AUTOGENERATE)
+    result.assert_outcomes(passed=1, failed=4)
     out = result.stdout.str()
     expected = {
         "single_head": "whimbrel single head check: the project has 2 heads, "
@@ -250,6 +243,9 @@ def test_checks_fail_readably_on_two_heads_and_a_broken_downgrade(
         "downgrade_to_base": "whimbrel downgrade to base check: downgrading from head to base "
         "failed at revision 9e9e9e9e9e9e ('add coupons', *): downgrade of 9e9e9e9e9e9e "
         "*failed: no such table: coupon*",
+        "models_match": f"whimbrel models check: at head (revision {HEAD} (*), revision "
+        "9e9e9e9e9e9e (*)) the database differs from the models (models:metadata): "
+        "remove table coupons. Write a revision for the change*",
     }
     for check, message in expected.items():
         # The test's header, then its one-paragraph message right below it.

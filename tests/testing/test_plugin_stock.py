@@ -6,6 +6,7 @@ the schema comparison itself is tested without a database.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from whimbrel.testing import (
     Migrator,
     SchemaSnapshot,
     check_downgrade_to_base,
+    check_models_match,
     check_single_head,
     check_stairway,
     check_upgrade,
@@ -73,10 +75,33 @@ def write_revision(
     )
 
 
-def make_project(tmp_path: Path, url: str, *, extras_downgrade: str) -> Config:
+MODELS = """
+import sqlalchemy as sa
+
+metadata = sa.MetaData()
+items = sa.Table(
+    "items",
+    metadata,
+    sa.Column("id", sa.Integer(), primary_key=True),
+    sa.Column("name", sa.String(50)),
+    sa.Index("ix_items_name", "name"),
+)
+extras = sa.Table("extras", metadata, sa.Column("id", sa.Integer(), primary_key=True))
+"""
+
+
+def make_project(
+    tmp_path: Path, url: str, *, extras_downgrade: str, models: str | None = None
+) -> Config:
     project = tmp_path / "project"
     project.mkdir()
-    (project / "whimbrel.toml").write_text(f'script_location = "migrations"\nurl = "{url}"\n')
+    settings = f'script_location = "migrations"\nurl = "{url}"\n'
+    if models is not None:
+        # A module name of its own: imported models stay in sys.modules.
+        module = f"models_{uuid.uuid4().hex}"
+        (project / f"{module}.py").write_text(models)
+        settings += f'target_metadata = "{module}:metadata"\nprepend_sys_path = ["."]\n'
+    (project / "whimbrel.toml").write_text(settings)
     write_revision(
         project,
         ITEMS,
@@ -112,11 +137,14 @@ async def test_a_sound_project_passes(engine: AsyncEngine, tmp_path: Path) -> No
         engine.url.render_as_string(hide_password=False),
         extras_downgrade='    op.drop_index("ix_items_name", table_name="items")\n'
         '    op.drop_table("extras")',
+        models=MODELS,
     )
     migrator = Migrator(config, engine)
 
     assert await check_single_head(config) == EXTRAS
     await check_upgrade(migrator)
+    await migrator.downgrade("base")
+    await check_models_match(migrator)
     await migrator.downgrade("base")
     await check_stairway(migrator)
     await migrator.downgrade("base")
@@ -182,6 +210,39 @@ async def test_a_failing_upgrade_is_named(tmp_path: Path) -> None:
     )
     assert "nowhere" in message
     assert "\n" not in message
+
+
+@pytest.mark.asyncio
+async def test_models_that_differ_are_listed(tmp_path: Path) -> None:
+    models = MODELS.replace('sa.Column("name", sa.String(50)),', "").replace(
+        'sa.Index("ix_items_name", "name"),', ""
+    )
+    config = make_project(
+        tmp_path, "sqlite+aiosqlite://", extras_downgrade="    pass", models=models
+    )
+    engine = create_async_engine(f"sqlite+aiosqlite:///{tmp_path / 'db.sqlite'}")
+    try:
+        with pytest.raises(CheckFailed) as failed:
+            await check_models_match(Migrator(config, engine))
+        config.target_metadata = None
+        with pytest.raises(pytest.skip.Exception, match="target_metadata is not set"):
+            await check_models_match(Migrator(config, engine))
+    finally:
+        await engine.dispose()
+
+    assert failed.value.revision == EXTRAS
+    message = str(failed.value)
+    assert message.startswith(
+        f"whimbrel models check: at head (revision {EXTRAS} ('add extras', "
+        f"migrations/versions/{EXTRAS}_add_extras.py)) the database differs from the models "
+        "(models_"
+    )
+    assert "name" in message
+    assert "ix_items_name" in message
+    assert message.endswith(
+        "Write a revision for the change (whimbrel revision --autogenerate -m ...) or fix the "
+        "models"
+    )
 
 
 @pytest.mark.asyncio

@@ -9,12 +9,10 @@ wraps them as tests.
 
 from __future__ import annotations
 
-import importlib
-import inspect
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -147,29 +145,27 @@ async def check_models_match(migrator: Migrator) -> None:
             "whimbrel models check: target_metadata is not set in the configuration, so "
             "there are no models to compare the database with"
         )
-    compare = _autogenerate_check()
-    if compare is None:
+    try:
+        from whimbrel.autogenerate.api import check as compare
+    except ImportError as exc:
         pytest.skip(
             "whimbrel models check: this build of Whimbrel has no autogenerate "
-            "(whimbrel.autogenerate.api.check cannot be imported)"
+            f"(importing whimbrel.autogenerate.api failed: {exc})"
         )
     project = await _project(config, "models")
     await _upgrade_to_heads(migrator, project, "models")
     try:
-        found = compare(config, engine=migrator.engine)
-        if inspect.isawaitable(found):
-            found = await found
+        found = await compare(config, engine=migrator.engine)
     except WhimbrelError as exc:
         raise CheckFailed("models", f"comparing the models failed: {_reason(exc)}") from exc
-    diffs = _diff_lines(found)
-    if diffs:
+    if not found.ok:
         heads = project.graph.heads
         raise CheckFailed(
             "models",
-            f"at head ({project.describe_all(heads)}) the database differs from "
-            f"{config.target_metadata}: {_listing(diffs)}. Write a revision for the change "
-            "(whimbrel revision --autogenerate -m ...) or fix the models",
-            revision=heads[0] if heads else None,
+            f"at head ({project.describe_all(heads)}) the database differs from the models "
+            f"({config.target_metadata}): {_listing(found.messages)}. Write a revision for "
+            "the change (whimbrel revision --autogenerate -m ...) or fix the models",
+            revision=heads[0] if len(heads) == 1 else None,
         )
 
 
@@ -358,21 +354,6 @@ def _downgrade_target(graph: RevisionGraph, rev: str) -> str:
     # "<rev>@<down>": the down revision, restricted to rev's line, so a sibling branch
     # that is applied too stays.
     return f"{rev}@{downs[0]}"
-
-
-def _autogenerate_check() -> Any:
-    try:
-        module = importlib.import_module("whimbrel.autogenerate.api")
-    except ImportError:
-        return None
-    return getattr(module, "check", None)
-
-
-def _diff_lines(found: Any) -> list[str]:
-    diffs = getattr(found, "diffs", found)
-    if not diffs:
-        return []
-    return [str(d) for d in diffs]
 
 
 def _listing(items: Sequence[str]) -> str:
