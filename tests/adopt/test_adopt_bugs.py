@@ -113,7 +113,7 @@ async def test_helper_holding_alembic_op_after_alembic_ran(tmp_path: Path) -> No
         revision(
             "h1",
             None,
-            "op.create_table(f't_{dialect_name()}', sa.Column('id', sa.Integer, primary_key=True))",
+            "op.create_table(f't_{dialect_name()}', sa.Column('id', sa.Integer))",
             f"from {helper} import dialect_name",
         ),
     )
@@ -136,7 +136,7 @@ async def test_batch_op_helpers(database: TestDatabase, tmp_path: Path) -> None:
         revision(
             "b1",
             None,
-            "op.create_table('t', sa.Column('id', sa.Integer, primary_key=True), sa.Column('x', sa.Integer))",
+            "op.create_table('t', sa.Column('id', sa.Integer), sa.Column('x', sa.Integer))",
         ),
         revision(
             "b2",
