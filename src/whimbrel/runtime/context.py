@@ -359,7 +359,9 @@ class MigrationContext:
         *,
         autocommit: bool,
     ) -> MigrationStepError:
-        statement = getattr(exc, "statement", None)
+        from sqlalchemy.exc import StatementError
+
+        statement = exc.statement if isinstance(exc, StatementError) else None
         orig = getattr(exc, "orig", None) or exc
         reason = str(orig).strip().splitlines()[0] if str(orig).strip() else type(orig).__name__
         verb = "upgrade" if step.direction == "up" else "downgrade"
