@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -139,6 +140,12 @@ def _enums(inspector: Any, dialect_name: str) -> list[Any]:
     return sorted((e["name"], tuple(e["labels"])) for e in inspector.get_enums())
 
 
+def joined(source: str) -> str:
+    """``source`` with wrapped comments and split string literals joined back."""
+    source = re.sub(r'"\n\s*"', "", source)
+    return re.sub(r"\n\s*# ", " ", source)
+
+
 def lint(path: Path, *, line_length: int = 88) -> None:
     """Fail unless ``path`` passes ruff's checks and is already ruff-formatted."""
     check = subprocess.run(
@@ -169,7 +176,8 @@ def lint(path: Path, *, line_length: int = 88) -> None:
     )
     # Only the template's own imports may go unused (``sa`` when no type is rendered).
     reported = [line for line in unused.stdout.splitlines() if "imported but unused" in line]
-    assert all("`sqlalchemy`" in line for line in reported), unused.stdout
+    allowed = ("`sqlalchemy`", "`whimbrel.op`")
+    assert all(any(a in line for a in allowed) for line in reported), unused.stdout
     fmt = subprocess.run(
         [
             sys.executable,

@@ -113,8 +113,13 @@ class MigrationScript:
 # -- synchronous API -----------------------------------------------------------------
 
 
-def _metadatas(metadata: MetaData | Sequence[MetaData]) -> list[MetaData]:
-    items = [metadata] if isinstance(metadata, MetaData) else list(metadata)
+def _metadatas(metadata: object) -> list[MetaData]:
+    if isinstance(metadata, MetaData):
+        items: list[object] = [metadata]
+    elif isinstance(metadata, list | tuple):
+        items = list(metadata)
+    else:
+        items = [metadata]
     bad = [m for m in items if not isinstance(m, MetaData)]
     if bad or not items:
         shown = type(bad[0]).__name__ if bad else "nothing"
@@ -123,7 +128,7 @@ def _metadatas(metadata: MetaData | Sequence[MetaData]) -> list[MetaData]:
             'at your models\' MetaData, e.g. target_metadata = "myapp.models:Base.metadata"',
             key="target_metadata",
         )
-    return items
+    return [m for m in items if isinstance(m, MetaData)]
 
 
 def _reflect(connection: Connection, options: AutogenerateOptions) -> DbSchema:

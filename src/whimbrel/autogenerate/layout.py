@@ -9,11 +9,23 @@ autogenerate writes is already formatted.
 
 from __future__ import annotations
 
+import re
 import textwrap
 from dataclasses import dataclass, field
 from typing import TypeAlias
 
-__all__ = ("Atom", "Call", "Kw", "Node", "Seq", "comment_lines", "flat", "lay_out", "pystr")
+__all__ = (
+    "Atom",
+    "Call",
+    "Kw",
+    "Node",
+    "Seq",
+    "Text",
+    "comment_lines",
+    "flat",
+    "lay_out",
+    "pystr",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,7 +64,14 @@ class Seq:
     brackets: str = "[]"
 
 
-Node: TypeAlias = Atom | Kw | Call | Seq
+@dataclass(frozen=True, slots=True)
+class Text:
+    """A string literal; too long for its line, it is split into concatenated parts."""
+
+    value: str
+
+
+Node: TypeAlias = Atom | Kw | Call | Seq | Text
 
 
 def pystr(value: str) -> str:
@@ -70,6 +89,8 @@ def flat(node: Node) -> str:
     """``node`` written on one line."""
     if isinstance(node, Atom):
         return node.text
+    if isinstance(node, Text):
+        return pystr(node.value)
     if isinstance(node, Kw):
         return f"{node.name}={flat(node.value)}"
     if isinstance(node, Call):
@@ -97,9 +118,15 @@ def lay_out(
     if len(line) <= line_length:
         return [line]
     if isinstance(node, Kw):
+        if isinstance(node.value, Text):
+            pieces = _text_parts(node.value.value, indent + 4, line_length, "")
+            if len(pieces) > 1:
+                return [f"{pad}{prefix}{node.name}=(", *pieces, f"{pad}){suffix}"]
         return lay_out(
             node.value, indent, line_length, prefix=f"{prefix}{node.name}=", suffix=suffix
         )
+    if isinstance(node, Text) and not prefix:
+        return _text_parts(node.value, indent, line_length, suffix)
     parts = _parts(node)
     if parts is None or not parts[1]:
         return [line]
@@ -118,6 +145,26 @@ def lay_out(
     for child in children:
         lines.extend(lay_out(child, indent + 4, line_length, suffix=","))
     lines.append(f"{pad}{closing}{suffix}")
+    return lines
+
+
+def _text_parts(value: str, indent: int, line_length: int, suffix: str) -> list[str]:
+    """``value`` as implicitly concatenated literals, one per line, split after spaces."""
+    pad = " " * indent
+    words = re.findall(r"\S+\s*|\s+", value)
+    parts: list[str] = []
+    current = ""
+    for word in words:
+        candidate = current + word
+        if current and len(pad) + len(pystr(candidate)) > line_length:
+            parts.append(current)
+            current = word
+        else:
+            current = candidate
+    if current or not parts:
+        parts.append(current)
+    lines = [f"{pad}{pystr(p)}" for p in parts]
+    lines[-1] += suffix
     return lines
 
 

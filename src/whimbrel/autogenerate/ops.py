@@ -100,13 +100,15 @@ class ReversibleAddEnumValueOp(AddEnumValueOp):
     """
 
     restore_statements: tuple[str, ...] = ()
+    added_values: tuple[str, ...] = ()
 
     def reverse(self) -> MigrateOperation:
         if not self.restore_statements:
             return ModifyTableOps(self.enum_name, (), schema=self.schema)
+        values = ", ".join(repr(v) for v in self.added_values or (self.value,))
         note = (
             f"PostgreSQL cannot drop a value from an enum type: {self.enum_name!r} is "
-            f"rebuilt without {self.value!r} (this fails if rows still use it)"
+            f"rebuilt without {values} (this fails if rows still use them)"
         )
         steps = tuple(
             ReversibleSQLOp(

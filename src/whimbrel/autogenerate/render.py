@@ -24,7 +24,16 @@ from sqlalchemy import (
 from sqlalchemy.schema import DefaultClause
 from sqlalchemy.sql.elements import TextClause
 
-from whimbrel.autogenerate.layout import Atom, Call, Node, Seq, comment_lines, lay_out, pystr
+from whimbrel.autogenerate.layout import (
+    Atom,
+    Call,
+    Node,
+    Seq,
+    Text,
+    comment_lines,
+    lay_out,
+    pystr,
+)
 from whimbrel.autogenerate.ops import NoteOp, ReversibleSQLOp
 from whimbrel.autogenerate.render_types import TypeRenderer
 from whimbrel.operations.constraint_ops import (
@@ -73,8 +82,8 @@ class RenderedMigration:
     imports: tuple[str, ...]
 
 
-def _str(value: str) -> Atom:
-    return Atom(pystr(value))
+def _str(value: str) -> Text:
+    return Text(value)
 
 
 def _names(values: Iterable[Any]) -> Seq:
@@ -399,7 +408,9 @@ class Renderer:
         """A column, constraint or index as it appears in ``op.create_table(...)``."""
         if isinstance(item, Column):
             return self.column(item)
-        name = {"name": _str(str(item.name))} if isinstance(item.name, str) else {}
+        name: dict[str, Node] = {}
+        if isinstance(item.name, str):
+            name["name"] = _str(str(item.name))
         if isinstance(item, PrimaryKeyConstraint):
             return Call.of("sa.PrimaryKeyConstraint", *map(_str, _columns(item)), **name)
         if isinstance(item, UniqueConstraint):

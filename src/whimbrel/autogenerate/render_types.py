@@ -20,7 +20,7 @@ from sqlalchemy.sql.elements import ClauseElement, TextClause
 from sqlalchemy.types import TypeEngine
 
 from whimbrel.autogenerate.compare.context import ddl_compiler
-from whimbrel.autogenerate.layout import Atom, Call, Node, Seq, pystr
+from whimbrel.autogenerate.layout import Atom, Call, Node, Seq, Text
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Dialect
@@ -76,7 +76,7 @@ class TypeRenderer:
         if value is None or isinstance(value, bool | int | float):
             return Atom(repr(value))
         if isinstance(value, str):
-            return Atom(pystr(value))
+            return Text(value)
         if isinstance(value, TypeEngine):
             return self.type(value)
         if isinstance(value, type) and issubclass(value, TypeEngine):
@@ -94,14 +94,14 @@ class TypeRenderer:
         if isinstance(element, DefaultClause):
             element = element.arg
         if isinstance(element, str):
-            return Atom(pystr(element))
+            return Text(element)
         if isinstance(element, TextClause):
-            return Call.of("sa.text", Atom(pystr(element.text)))
+            return Call.of("sa.text", Text(element.text))
         if isinstance(element, ClauseElement):
             compiler = ddl_compiler(self.dialect)
             sql = compiler.sql_compiler.process(element, include_table=False, literal_binds=True)
-            return Call.of("sa.text", Atom(pystr(str(sql))))
-        return Atom(pystr(str(element)))
+            return Call.of("sa.text", Text(str(sql)))
+        return Text(str(element))
 
     # -- types ----------------------------------------------------------------------------
 
@@ -116,7 +116,7 @@ class TypeRenderer:
                 node = Call.of(
                     f"{_flat(node)}.with_variant",
                     self.type(variants[dialect_name]),
-                    Atom(pystr(dialect_name)),
+                    Text(dialect_name),
                 )
             return node
         return self._plain_type(type_)
@@ -131,12 +131,12 @@ class TypeRenderer:
         return Call(name, tuple(self._keywords(type_)))
 
     def _enum(self, name: str, type_: sa.Enum) -> Node:
-        args: list[Node] = [Atom(pystr(v)) for v in type_.enums]
+        args: list[Node] = [Text(v) for v in type_.enums]
         kw: dict[str, Node] = {}
         if type_.name is not None:
-            kw["name"] = Atom(pystr(type_.name))
+            kw["name"] = Text(type_.name)
         if type_.schema is not None:
-            kw["schema"] = Atom(pystr(type_.schema))
+            kw["schema"] = Text(type_.schema)
         if not type_.native_enum:
             kw["native_enum"] = Atom("False")
         if type_.create_constraint:
@@ -146,7 +146,7 @@ class TypeRenderer:
         for attr in ("charset", "collation"):
             found = getattr(type_, attr, None)
             if found is not None:
-                kw[attr] = Atom(pystr(found))
+                kw[attr] = Text(found)
         return Call.of(name, *args, **kw)
 
     def _keywords(

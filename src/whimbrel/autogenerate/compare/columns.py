@@ -105,10 +105,9 @@ def compare_column(
         using = _postgresql_using(ctx, column)
         if using is not None:
             kw["postgresql_using"] = using
+    # A primary key is NOT NULL anyway (SQLite reports INTEGER PRIMARY KEY as nullable).
     if column.nullable != db_column.nullable and not column.primary_key:
         kw["nullable"] = column.nullable
-    elif column.primary_key and db_column.nullable and not column.nullable:
-        kw["nullable"] = False
     if _default_changed(ctx, column, db_column):
         default = column.server_default
         kw["server_default"] = default.arg if isinstance(default, DefaultClause) else None

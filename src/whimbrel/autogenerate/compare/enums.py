@@ -162,6 +162,7 @@ def _values(
         return [NoteOp(message, manual=True, kind="enum_values", table=key[1], schema=key[0])]
     ops: list[MigrateOperation] = []
     restore = _rebuild(ctx, key, existing, users)
+    added = tuple(v for v in labels if v not in existing)
     for i, value in enumerate(labels):
         if value in existing:
             continue
@@ -175,6 +176,7 @@ def _values(
                 after=after,
                 before=before,
                 restore_statements=restore if not ops else (),
+                added_values=added,
             )
         )
     return ops
