@@ -381,6 +381,14 @@ CASES: tuple[Case, ...] = (
                 'op.add_column("accounts", sa.Column("plan", sa.String(10)))  # <-',
                 lock_timeout=None,
             ),
+            Variant(
+                """
+                with op.autocommit_block():
+                    op.create_index(  # <-
+                        "ix_a", "accounts", ["age"], postgresql_concurrently=True
+                    )
+                """
+            ),
         ),
         good=(
             Variant('op.add_column("accounts", sa.Column("plan", sa.String(10)))'),
@@ -390,6 +398,16 @@ CASES: tuple[Case, ...] = (
                 op.add_column("accounts", sa.Column("plan", sa.String(10)))
                 """,
                 lock_timeout=None,
+            ),
+            Variant(
+                """
+                with op.autocommit_block():
+                    op.execute("SET lock_timeout = '2s'")
+                    op.create_index(
+                        "ix_a", "accounts", ["age"], postgresql_concurrently=True
+                    )
+                    op.execute("RESET lock_timeout")
+                """
             ),
         ),
     ),

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from whimbrel.lint.sqltext import Action, Statement
 
-__all__ = ("MODES", "blocks_writes", "pg_locks", "strongest")
+__all__ = ("MODES", "blocks_writes", "pg_locks", "strongest", "waits_for")
 
 MODES = (
     "ACCESS SHARE",
@@ -36,6 +36,11 @@ def strongest(modes: list[str]) -> str:
 def blocks_writes(mode: str) -> bool:
     """Whether ``mode`` makes INSERT, UPDATE and DELETE on the table wait."""
     return _RANK.get(mode, len(MODES)) >= _RANK["SHARE"]
+
+
+def waits_for(mode: str) -> bool:
+    """Whether ``mode`` is stronger than what DML takes: it can wait behind DML or DDL."""
+    return _RANK.get(mode, len(MODES)) >= _RANK["SHARE UPDATE EXCLUSIVE"]
 
 
 def _action_mode(action: Action) -> str:

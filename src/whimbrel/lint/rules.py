@@ -166,10 +166,12 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "no-lock-timeout",
         "warning",
-        "a lock that blocks writes, taken with no lock_timeout",
+        "a table lock taken with no lock_timeout (none configured, or outside a transaction)",
         "set lock_timeout in the configuration (lock_timeout = 2, in seconds: applied with "
         "SET LOCAL to each migration transaction), so a blocked migration fails fast "
-        "instead of queueing the application behind it",
+        "instead of queueing the application behind it; outside a transaction "
+        "(op.autocommit_block(), transactional = False) run "
+        "op.execute(\"SET lock_timeout = '2s'\") first",
         _PG,
         p.no_lock_timeout,
     ),

@@ -6,7 +6,7 @@ import itertools
 import re
 from collections.abc import Iterator
 
-from whimbrel.lint.locks import blocks_writes, pg_locks
+from whimbrel.lint.locks import blocks_writes, pg_locks, waits_for
 from whimbrel.lint.sqltext import tokenize
 from whimbrel.lint.view import Env, Event, Hit, RevisionView, table_key
 from whimbrel.operations.constraint_ops import DropIndexOp
@@ -284,18 +284,42 @@ def enum_value_in_transaction(view: RevisionView, env: Env) -> Iterator[Hit]:
 
 
 def no_lock_timeout(view: RevisionView, env: Env) -> Iterator[Hit]:
-    if env.lock_timeout is not None:
-        return
+    # The configured lock_timeout is applied with SET LOCAL to each migration
+    # transaction: it does not reach statements run outside one.
+    session = False
+    local_txn = -1
     for event, j, st in view.statements():
         if st.kind == "set" and "lock_timeout" in st.text.lower():
-            return
+            if re.match(r"\s*SET\s+LOCAL\b", st.text, re.IGNORECASE):
+                local_txn = event.txn
+            else:
+                session = True
+            continue
+        covered = (
+            session
+            or (env.lock_timeout is not None and not event.autocommit)
+            or (local_txn >= 0 and local_txn == event.txn)
+        )
+        if covered:
+            continue
         for table, mode in pg_locks(st, index_table=_index_table(event)):
-            if blocks_writes(mode) and not view.is_new(table, event.index, j):
+            if waits_for(mode) and not view.is_new(table, event.index, j):
+                if event.autocommit and env.lock_timeout is not None:
+                    why = (
+                        "runs outside a transaction, where the configured lock_timeout "
+                        "(SET LOCAL in each migration transaction) does not apply"
+                    )
+                else:
+                    why = "has no lock_timeout"
                 yield Hit(
                     event.line,
-                    f"takes a {mode} lock on {table} with no lock_timeout: if a long query "
-                    "holds the table, this statement waits, and every query on the table "
-                    "queues behind it",
+                    f"takes a {mode} lock on {table} and {why}: if a long query holds the "
+                    "table, it waits without limit"
+                    + (
+                        ", and every query on the table queues behind it"
+                        if blocks_writes(mode)
+                        else ""
+                    ),
                     st.text,
                 )
                 return
