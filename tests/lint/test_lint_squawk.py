@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 from rulecases import PG, Case, Variant, variant_ids, write_case
-from sqlalchemy.dialects import postgresql
+from sqlalchemy.dialects.postgresql.base import PGDialect
 
 from whimbrel.config import Config
 from whimbrel.lint import lint
@@ -65,7 +65,7 @@ class Script:
 async def compile_revision(config: Config, rev_id: str) -> Script:
     """The SQL ``upgrade`` runs for one revision, transactions written out."""
     script = ScriptDirectory.from_config(config).get_script(rev_id)
-    recording = await record_script(script, config, postgresql.dialect())
+    recording = await record_script(script, config, PGDialect())
     lines: list[str] = []
     op_line: dict[int, int | None] = {}
     in_txn = False
