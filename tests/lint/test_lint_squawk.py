@@ -18,10 +18,10 @@ from pathlib import Path
 
 import pytest
 from rulecases import PG, Case, Variant, variant_ids, write_case
-from sqlalchemy.dialects.postgresql.base import PGDialect
 
 from whimbrel.config import Config
 from whimbrel.lint import lint
+from whimbrel.lint.database import dialect_named
 from whimbrel.lint.recorder import record_script
 from whimbrel.lint.sqltext import split_statements
 from whimbrel.script.directory import ScriptDirectory
@@ -65,7 +65,7 @@ class Script:
 async def compile_revision(config: Config, rev_id: str) -> Script:
     """The SQL ``upgrade`` runs for one revision, transactions written out."""
     script = ScriptDirectory.from_config(config).get_script(rev_id)
-    recording = await record_script(script, config, PGDialect())
+    recording = await record_script(script, config, dialect_named("postgresql"))
     lines: list[str] = []
     op_line: dict[int, int | None] = {}
     in_txn = False
