@@ -180,7 +180,7 @@ async def _read_database(
 
     if missing_sqlite_file(config, connection, engine):
         assert config.url is not None
-        return mask_url(config.url), (), None
+        return mask_url(config.url), (), dialect_named("sqlite")
     async with connect(config, connection=connection, engine=engine) as conn:
         try:
             heads = await read_heads(conn.connection, config)
