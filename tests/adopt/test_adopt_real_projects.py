@@ -76,6 +76,12 @@ async def adopt_optuna(root: Path, url: str) -> tuple[Config, Path]:
     assert config.url == url
     assert config.version_table == "alembic_version"
     assert config.target_metadata == "optuna.storages._rdb.models:BaseModel.metadata"
+    # v3.0.0.a reads with yield_per: adopt warns about asyncpg (see ASYNCPG_PORTALS).
+    streaming = [n.message for n in result.notes if n.topic == "transaction_per_migration"]
+    if url.startswith("postgresql+asyncpg://"):
+        assert len(streaming) == 1 and "v3.0.0.a.py" in streaming[0]
+    else:
+        assert streaming == []
     return config, scripts / "versions"
 
 

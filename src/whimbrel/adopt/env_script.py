@@ -19,42 +19,34 @@ __all__ = ("EnvFindings", "Feature", "read_env")
 # context.configure() options Whimbrel reads from its configuration instead.
 CARRIED_OPTIONS = ("version_table", "version_table_schema", "transaction_per_migration")
 
+_AUTOGENERATE = (
+    "whimbrel.autogenerate.AutogenerateOptions({name}=...) means the same; give it as "
+    "options= to whimbrel.autogenerate's functions or put it in "
+    "Config.attributes['autogenerate_options']"
+)
+
 # Other configure() options, and what stands for them in Whimbrel.
 OPTION_EQUIVALENTS: Mapping[str, str] = {
-    "include_object": (
-        "an autogenerate filter; Whimbrel compares only what target_metadata holds, so "
-        "point target_metadata at a MetaData (or list of them) with just the tables to manage"
-    ),
-    "include_name": (
-        "an autogenerate filter on reflected names; Whimbrel compares only what "
-        "target_metadata holds: point it at the MetaData of the tables to manage"
-    ),
-    "include_symbol": (
-        "an autogenerate filter; point target_metadata at the MetaData of the tables to manage"
-    ),
-    "include_schemas": (
-        "autogenerate across schemas; give the tables in target_metadata their schema= "
-        "and Whimbrel compares those schemas"
-    ),
+    **{
+        name: _AUTOGENERATE.format(name=name)
+        for name in (
+            "include_object",
+            "include_name",
+            "include_schemas",
+            "compare_type",
+            "compare_server_default",
+            "user_module_prefix",
+        )
+    },
+    "render_as_batch": _AUTOGENERATE.format(name="render_as_batch")
+    + " (its default, None, batches on SQLite when an alteration needs it); the "
+    "batch_alter_table blocks of existing revisions run as they are",
+    "include_symbol": _AUTOGENERATE.format(name="include_name"),
     "process_revision_directives": (
         "rewrites generated revisions; Whimbrel has no such hook: use a post_write_hooks "
         "program on the written file, or edit the revision"
     ),
-    "compare_type": (
-        "autogenerate type comparison; nothing to carry over, the Alembic 1.12+ default "
-        "(on) is what Whimbrel does"
-    ),
-    "compare_server_default": (
-        "autogenerate server-default comparison; not configurable in Whimbrel, review "
-        "server defaults in generated revisions"
-    ),
-    "render_as_batch": (
-        "makes autogenerate write `with op.batch_alter_table(...)` blocks; Whimbrel runs "
-        "those blocks (a move-and-copy rebuild on SQLite) in the revisions you have, "
-        "write them by hand in new revisions that alter SQLite tables"
-    ),
     "render_item": "custom autogenerate rendering; no equivalent, edit generated revisions",
-    "user_module_prefix": "autogenerate rendering prefix; no equivalent, edit imports by hand",
     "sqlalchemy_module_prefix": "autogenerate rendering prefix; no equivalent",
     "alembic_module_prefix": "autogenerate rendering prefix; no equivalent",
     "transactional_ddl": (
@@ -76,14 +68,9 @@ OPTION_EQUIVALENTS: Mapping[str, str] = {
         "extra template values; Whimbrel's revision template (script.py.tmpl, "
         "string.Template) has a fixed set of placeholders"
     ),
-    "literal_binds": "offline (--sql) mode; Whimbrel runs online only",
     "output_buffer": "offline (--sql) mode; Whimbrel runs online only",
-    "dialect_opts": "offline (--sql) mode; Whimbrel runs online only",
-    "dialect_name": "offline (--sql) mode; Whimbrel runs online only",
     "starting_rev": "offline (--sql) mode; Whimbrel runs online only",
     "destination_rev": "offline (--sql) mode; Whimbrel runs online only",
-    "compare_schema": "autogenerate option; no equivalent",
-    "render_item_callable": "autogenerate rendering; no equivalent",
 }
 # Options of the stock templates that need no note.
 _QUIET_OPTIONS = frozenset(
