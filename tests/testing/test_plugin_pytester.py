@@ -260,17 +260,27 @@ def test_checks_fail_readably_on_two_heads_and_a_broken_downgrade(
 def test_checks_are_collected_for_directories_only(pytester: pytest.Pytester) -> None:
     copy_example(pytester)
     pytester.makeini(INI + "whimbrel_checks = true\n")
-    pytester.makepyfile(test_other="def test_other():\n    pass\n")
+    pytester.makepyfile(
+        test_other="from whimbrel.testing.checks import test_whimbrel_single_head\n\n\n"
+        "def test_other():\n    pass\n"
+    )
 
     whole = pytester.runpytest_subprocess("--collect-only", "-q", timeout=TIMEOUT)
+    # The check test_other.py imports runs there only.
     whole.stdout.fnmatch_lines(
-        [f"whimbrel-checks::{name}" for name in CHECKS] + ["test_other.py::test_other"]
+        [f"whimbrel-checks::{name}" for name in CHECKS if "single_head" not in name]
+        + ["test_other.py::test_whimbrel_single_head", "test_other.py::test_other", "6 tests*"]
     )
+    assert "whimbrel-checks::test_whimbrel_single_head" not in whole.stdout.str()
     chosen = pytester.runpytest_subprocess(
-        "--collect-only", "-q", "-k", "stairway or other", ".", timeout=TIMEOUT
+        "--collect-only", "-q", "-k", "stairway or single_head", ".", timeout=TIMEOUT
     )
     chosen.stdout.fnmatch_lines(
-        ["whimbrel-checks::test_whimbrel_stairway", "test_other.py::test_other", "*2/6*"]
+        [
+            "whimbrel-checks::test_whimbrel_stairway",
+            "test_other.py::test_whimbrel_single_head",
+            "2/6 tests collected (4 deselected)*",
+        ]
     )
     one_file = pytester.runpytest_subprocess("--collect-only", "-q", "test_other.py")
     assert "whimbrel-checks" not in one_file.stdout.str()

@@ -124,7 +124,20 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 class _ChecksModule(pytest.Module):
-    """The stock checks module, collected from the imported module, not from its path."""
+    """The stock checks module, collected from the imported module, not from its path.
+
+    ``present`` holds the ids of check functions a test module imports already: they
+    run there, not twice.
+    """
+
+    present: frozenset[int] = frozenset()
+
+    def collect(self) -> list[pytest.Item | pytest.Collector]:
+        return [
+            node
+            for node in super().collect()
+            if id(getattr(node, "obj", None)) not in self.present
+        ]
 
     def _getobj(self) -> ModuleType:
         return importlib.import_module(_CHECKS_MODULE)
@@ -151,12 +164,10 @@ def pytest_collection_modifyitems(
     if not _collects_a_directory(config):
         return
     checks = importlib.import_module(_CHECKS_MODULE)
-    functions = {getattr(checks, name) for name in checks.__all__}
-    if any(getattr(item, "obj", None) in functions for item in items):
-        return  # a test module imports them already
     module = _ChecksModule.from_parent(
         session, path=Path(str(checks.__file__)), nodeid=CHECKS_NODEID
     )
+    module.present = frozenset(id(getattr(item, "obj", None)) for item in items)
     items[:0] = list(session.genitems(module))
 
 

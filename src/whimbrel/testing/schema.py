@@ -149,6 +149,9 @@ def differences(before: SchemaSnapshot, after: SchemaSnapshot) -> list[str]:
 
     Phrases read as what ``after`` has that ``before`` had not (``... is left
     behind``), what it lacks (``... is gone``), and column types that changed.
+
+    Raises:
+        Nothing: it compares two values already reflected.
     """
     out = _added_removed("table ", before.table_names, after.table_names)
     for name in sorted(before.table_names & after.table_names):
