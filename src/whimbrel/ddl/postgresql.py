@@ -10,9 +10,13 @@ from whimbrel.ddl.elements import AddEnumValue
 from whimbrel.ddl.impl import DefaultImpl
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from sqlalchemy import Column, Table
     from sqlalchemy.dialects.postgresql import ENUM
+    from sqlalchemy.engine import Connection
     from sqlalchemy.schema import Index
+    from sqlalchemy.sql.base import Executable
 
 __all__ = ("PostgresqlImpl",)
 
@@ -30,6 +34,53 @@ class PostgresqlImpl(DefaultImpl):
     """PostgreSQL: every DDL statement is transactional (except concurrent indexes)."""
 
     transactional_ddl = True
+
+    # -- one round trip per DDL statement --------------------------------------------------
+
+    def execute(
+        self, construct: str | Executable, *, execution_options: Mapping[str, Any] | None = None
+    ) -> None:
+        """Run a statement; parameterless DDL goes through asyncpg's simple protocol.
+
+        SQLAlchemy's asyncpg driver prepares every statement before running it: two
+        round trips. DDL has no parameters and no result, so Whimbrel sends it as a
+        simple query, in the same transaction: one round trip. Anything else, and any
+        connection with event listeners, echo or a schema translation map, takes the
+        ordinary path.
+        """
+        sql = self._simple_sql(construct, execution_options)
+        if sql is None:
+            super().execute(construct, execution_options=execution_options)
+            return
+        assert self.connection is not None  # _simple_sql checked it
+        _run_simple(self.connection, sql)
+
+    def _simple_sql(
+        self, construct: str | Executable, execution_options: Mapping[str, Any] | None
+    ) -> str | None:
+        from sqlalchemy.schema import ExecutableDDLElement
+        from sqlalchemy.sql.elements import TextClause
+
+        conn = self.connection
+        if conn is None or execution_options or conn.engine.echo:
+            return None
+        if conn._execution_options.get("schema_translate_map"):
+            return None
+        if conn.dispatch.before_cursor_execute or conn.dispatch.before_execute:
+            return None
+        driver = conn.connection.dbapi_connection
+        if not all(
+            hasattr(driver, a)
+            for a in ("_connection", "_start_transaction", "_execute_mutex", "_transaction")
+        ):
+            return None  # not asyncpg (psycopg, or another SQLAlchemy version)
+        statement = text(construct) if isinstance(construct, str) else construct
+        if isinstance(statement, TextClause):
+            if statement._bindparams:
+                return None
+        elif not isinstance(statement, ExecutableDDLElement):
+            return None
+        return str(statement.compile(dialect=self.dialect)).strip()
 
     # -- enum types follow the tables that use them ---------------------------------------
 
@@ -105,3 +156,29 @@ class PostgresqlImpl(DefaultImpl):
         if index.dialect_options["postgresql"]["concurrently"]:
             self.require_autocommit("DROP INDEX CONCURRENTLY")
         super().drop_index(index, if_exists=if_exists)
+
+
+def _run_simple(conn: Connection, sql: str) -> None:
+    """Send ``sql`` as one simple query on the connection's asyncpg driver."""
+    from sqlalchemy.exc import DBAPIError
+    from sqlalchemy.util import await_
+
+    driver: Any = conn.connection.dbapi_connection
+
+    async def run() -> None:
+        async with driver._execute_mutex:
+            if driver._transaction is None:
+                # Begins only when not in autocommit mode, as SQLAlchemy itself would.
+                await driver._start_transaction()
+            await driver._connection.execute(sql)
+
+    try:
+        await_(run())
+    except Exception as exc:
+        try:
+            driver._handle_exception(exc)  # raises the driver's DB-API error
+        except Exception as dbapi_error:
+            raise DBAPIError.instance(
+                sql, None, dbapi_error, conn.dialect.loaded_dbapi.Error
+            ) from exc
+        raise
