@@ -286,8 +286,9 @@ def unbatched_update(view: RevisionView, env: Env) -> Iterator[Hit]:
 
 def missing_downgrade(view: RevisionView, env: Env) -> Iterator[Hit]:
     tree = view.tree
-    if tree is None:
-        return
+    recording = view.recording
+    if tree is None or (not recording.ops and recording.stopped is None):
+        return  # an upgrade that does nothing (a merge point) has nothing to undo
     downgrade = None
     revision_line = None
     for node in tree.body:

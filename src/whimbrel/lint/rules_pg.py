@@ -28,6 +28,10 @@ DROP_INDEX_ALTERNATIVE = (
 )
 
 
+def _a(mode: str) -> str:
+    return f"an {mode}" if mode[0] in "AEIOU" else f"a {mode}"
+
+
 def _named(name: str | None) -> str:
     return f" {name}" if name else ""
 
@@ -313,7 +317,7 @@ def no_lock_timeout(view: RevisionView, env: Env) -> Iterator[Hit]:
                     why = "has no lock_timeout"
                 yield Hit(
                     event.line,
-                    f"takes a {mode} lock on {table} and {why}: if a long query holds the "
+                    f"takes {_a(mode)} lock on {table} and {why}: if a long query holds the "
                     "table, it waits without limit"
                     + (
                         ", and every query on the table queues behind it"
