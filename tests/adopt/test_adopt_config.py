@@ -276,6 +276,33 @@ def test_ini_wins_over_toml(tmp_path: Path) -> None:
     assert result.settings.timezone == "UTC"
 
 
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ('version_locations = "a"', "'version_locations' must be a list of strings"),
+        ("prepend_sys_path = [1]", "'prepend_sys_path' must be a list of strings"),
+        ('truncate_slug_length = "40"', "'truncate_slug_length' must be an integer"),
+        ("truncate_slug_length = true", "'truncate_slug_length' must be an integer"),
+        ('recursive_version_locations = "true"', "must be true or false"),
+        ("timezone = 5", "'timezone' must be a string"),
+        ('file_template = "%(rev)s"', "cannot be interpolated as Alembic does"),
+    ],
+)
+def test_toml_values_of_the_wrong_type(tmp_path: Path, line: str, message: str) -> None:
+    root = project(
+        tmp_path, None, pyproject=f'[tool.alembic]\nscript_location = "migrations"\n{line}\n'
+    )
+    with pytest.raises(ConfigError, match=message):
+        adopt_sync(root)
+
+
+def test_missing_script_directory_is_reported(tmp_path: Path) -> None:
+    root = project(tmp_path, "[alembic]\nscript_location = gone\n")
+    result = adopt_sync(root, write=False)
+    assert kinds(result)["script_location"] == "manual"
+    assert "does not exist" in message(result, "script_location")
+
+
 def test_toml_only(tmp_path: Path) -> None:
     root = project(tmp_path, None, pyproject='[tool.alembic]\nscript_location = "migrations"\n')
     result = adopt_sync(root)

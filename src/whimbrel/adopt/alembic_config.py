@@ -43,6 +43,14 @@ ALEMBIC_KEYS = frozenset(
         "databases",
     }
 )
+_TOML_TYPES: dict[str, type] = {
+    "version_locations": list,
+    "prepend_sys_path": list,
+    "recursive_version_locations": bool,
+    "sourceless": bool,
+    "revision_environment": bool,
+    "truncate_slug_length": int,
+}
 _SEPARATORS = {"space": " ", "newline": "\n", "os": os.pathsep, ":": ":", ";": ";"}
 _LEGACY_SPLIT = re.compile(r", *|(?: +)")
 _LEGACY_SPLIT_SYS_PATH = re.compile(r", *|(?: +)|\:")
@@ -238,8 +246,24 @@ class _Reader:
         if from_ini is not None and self.ini_file is not None:
             self.values[key], self.origin[key] = from_ini, self.ini_file
         elif toml and self.table is not None and self.toml_file is not None and key in self.table:
+            value = self.table[key]
+            expected = _TOML_TYPES.get(key, str)
+            if expected is list:
+                ok = isinstance(value, list) and all(isinstance(v, str) for v in value)
+            else:
+                ok = isinstance(value, expected) and not (
+                    expected is int and isinstance(value, bool)
+                )
+            if not ok:
+                kind = {list: "a list of strings", bool: "true or false", int: "an integer"}
+                raise ConfigError(
+                    f"{self.toml_file} [tool.alembic]: {key!r} must be "
+                    f"{kind.get(expected, 'a string')}, got {value!r}",
+                    path=self.toml_file,
+                    key=key,
+                )
             toml_args = {"here": self.toml_file.absolute().parent.as_posix()}
-            self.values[key] = _interpolate(self.table[key], toml_args, key, self.toml_file)
+            self.values[key] = _interpolate(value, toml_args, key, self.toml_file)
             self.origin[key] = self.toml_file
 
     def separator(self, *names: str) -> str | None:

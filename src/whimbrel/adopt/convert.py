@@ -198,6 +198,14 @@ class _Converter:
         if not isinstance(location, str) or not location:
             raise _missing_script_location(a)
         script_location = self.path(location, "script_location", roots)
+        if not script_location.is_dir():
+            self.note(
+                "manual",
+                "script_location",
+                f"{script_location} does not exist (Alembic would not find it either); "
+                "fix script_location in the written configuration",
+                "script_location",
+            )
         values: dict[str, Any] = {"script_location": self.written(script_location)}
         version_dirs = [script_location / "versions"]
         if a.get("version_locations"):
