@@ -12,7 +12,7 @@ import pytest
 from alembic.config import Config as AlembicConfig
 
 from whimbrel.adopt import AdoptResult, adopt, adopt_sync
-from whimbrel.adopt.convert import async_url
+from whimbrel.adopt.urls import async_url
 from whimbrel.config import Config, PostWriteHook
 from whimbrel.errors import CommandError, ConfigError
 from whimbrel.results import to_data

@@ -14,21 +14,12 @@ from whimbrel.config import FILE_TEMPLATE_TOKENS, REVISION_SCRIPT_FILENAME, Post
 from .alembic_config import AlembicHook, AlembicSettings
 from .env_script import OPTION_EQUIVALENTS, EnvFindings
 from .result import AdoptedSettings, AdoptNote, NoteKind
+from .urls import async_url
 
-__all__ = ("Conversion", "async_url", "convert", "locate")
+__all__ = ("Conversion", "convert", "locate")
 
 DEFAULT_FILE_TEMPLATE = "%(rev)s_%(slug)s"
 
-# backend -> (the async driver to switch to, drivers that are async already)
-_ASYNC_DRIVERS: dict[str, tuple[str, frozenset[str]]] = {
-    "postgresql": ("asyncpg", frozenset({"asyncpg", "psycopg", "psycopg_async"})),
-    "sqlite": ("aiosqlite", frozenset({"aiosqlite"})),
-    "mysql": ("asyncmy", frozenset({"asyncmy", "aiomysql"})),
-    "mariadb": ("asyncmy", frozenset({"asyncmy", "aiomysql"})),
-    "mssql": ("aioodbc", frozenset({"aioodbc"})),
-    "oracle": ("oracledb", frozenset({"oracledb"})),
-}
-_BACKEND_ALIASES = {"postgres": "postgresql"}
 _HOOK_TARGETS = {"exec": "executable", "console_scripts": "entrypoint", "module": "module"}
 
 _ENV_FEATURES: dict[str, tuple[NoteKind, str]] = {
@@ -93,37 +84,6 @@ class Conversion:
     settings: AdoptedSettings
     url: str | None
     notes: list[AdoptNote] = field(default_factory=list)
-
-
-def async_url(url: str) -> tuple[str, str | None]:
-    """Return ``url`` with an async driver, and a sentence on what changed (or ``None``).
-
-    The scheme alone is rewritten, so the rest of the URL stays byte for byte.
-
-    Raises:
-        ValueError: the URL cannot be parsed, or its backend has no known async driver.
-    """
-    from sqlalchemy.engine import make_url
-    from sqlalchemy.exc import ArgumentError
-
-    try:
-        parsed = make_url(url)
-    except (ArgumentError, ValueError) as e:
-        raise ValueError(f"cannot be parsed as a SQLAlchemy URL: {e}") from e
-    backend, _, driver = parsed.drivername.partition("+")
-    known = _ASYNC_DRIVERS.get(_BACKEND_ALIASES.get(backend, backend))
-    if known is None:
-        raise ValueError(f"Whimbrel knows no async driver for {backend!r} databases")
-    new_driver, async_already = known
-    if driver in async_already and backend not in _BACKEND_ALIASES:
-        return url, None
-    new_backend = _BACKEND_ALIASES.get(backend, backend)
-    scheme, sep, rest = url.partition("://")
-    if not sep or scheme != parsed.drivername:
-        raise ValueError("its scheme is not of the form backend[+driver]://")
-    new = f"{new_backend}+{new_driver}://{rest}"
-    was = f"{scheme}:// ({driver} driver)" if driver else f"{scheme}:// (the default driver)"
-    return new, f"{was} became {new_backend}+{new_driver}://: Whimbrel runs on an async driver"
 
 
 def _relative(path: Path, base: Path) -> str:
