@@ -19,6 +19,7 @@ floor.  See ``benchmarks/README.md`` for what is measured and how to read the ou
 from __future__ import annotations
 
 import argparse
+import fcntl
 import json
 import os
 import platform
@@ -26,7 +27,9 @@ import re
 import shutil
 import sys
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 
 if __package__ in (None, ""):
@@ -246,10 +249,10 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--postgres-url",
         type=_postgres,
-        default=databases.Postgres.from_url(databases.DEFAULT_POSTGRES_URL),
+        default=None,
         help="runtime suite: server and database (dropped and recreated for every run; "
-        f"its name must start with {databases.DATABASE_PREFIX!r}); "
-        f"default {databases.DEFAULT_POSTGRES_URL}",
+        f"its name must start with {databases.DATABASE_PREFIX!r}); default "
+        f"{databases.DEFAULT_POSTGRES_URL}_<pid>, a database of this run's own",
     )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", type=Path, default=None, help="also write results here")
@@ -322,7 +325,11 @@ def run_cli_suite(args: argparse.Namespace, runner: Runner) -> list[CaseResult]:
 def run_runtime_suite(
     args: argparse.Namespace, runner: Runner, env: Mapping[str, str]
 ) -> list[CaseResult]:
-    server: databases.Postgres = args.postgres_url
+    server: databases.Postgres | None = args.postgres_url
+    if server is None:
+        # A database of this run's own: nothing else on the server can drop it mid-run.
+        default = databases.Postgres.from_url(databases.DEFAULT_POSTGRES_URL)
+        server = replace(default, database=f"{default.database}_{os.getpid()}")
     psql = runner.executables.get(FLOOR)
     if psql is not None:
         databases.check_postgres(server, psql, env)
@@ -381,19 +388,47 @@ def _print_report(args: argparse.Namespace, results: Sequence[CaseResult], load:
     print(format_cold(results))
 
 
+@contextmanager
+def exclusive(lock_file: Path) -> Iterator[None]:
+    """Hold an exclusive lock on ``lock_file``, waiting for another holder to finish.
+
+    Two runs in one checkout would regenerate each other's projects under ``.work``
+    and, worse, time each other's load.
+    """
+    lock_file.parent.mkdir(parents=True, exist_ok=True)
+    with lock_file.open("a+") as f:
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            f.seek(0)
+            holder = f.read().strip() or "unknown"
+            _progress(f"another benchmark run (pid {holder}) holds {lock_file}; waiting…")
+            fcntl.flock(f, fcntl.LOCK_EX)
+        f.seek(0)
+        f.truncate()
+        f.write(f"{os.getpid()}\n")
+        f.flush()
+        try:
+            yield
+        finally:
+            f.truncate(0)
+            fcntl.flock(f, fcntl.LOCK_UN)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    load_before = os.getloadavg()
     env = subprocess_env()
-    try:
-        runner = _runner(args, env)
-        if args.suite == "cli":
-            results = run_cli_suite(args, runner)
-        else:
-            results = run_runtime_suite(args, runner, env)
-    except BenchmarkError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
+    with exclusive(WORK_DIR / ".lock"):
+        load_before = os.getloadavg()
+        try:
+            runner = _runner(args, env)
+            if args.suite == "cli":
+                results = run_cli_suite(args, runner)
+            else:
+                results = run_runtime_suite(args, runner, env)
+        except BenchmarkError as e:
+            print(f"error: {e}", file=sys.stderr)
+            return 2
 
     _print_report(args, results, load_before[0])
     if args.json is not None:

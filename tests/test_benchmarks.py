@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import io
 import json
+import os
 import re
 import sqlite3
 import sys
@@ -302,7 +304,9 @@ def test_parse_args_runtime_suite() -> None:
     args = parse_args(["--suite", "runtime"])
     assert (args.revisions, args.repeat, args.shape) == ((200, 1000), 3, ("linear",))
     assert args.dialect == ("sqlite", "postgresql")
-    assert args.postgres_url == Postgres(database="wb_bench")
+    assert args.postgres_url is None  # a database of the run's own, wb_bench_<pid>
+    args = parse_args(["--suite", "runtime", "--postgres-url", "postgresql://u@h:1/wb_bench"])
+    assert args.postgres_url == Postgres("h", 1, "u", None, "wb_bench")
     args = parse_args(
         ["--suite", "runtime", "--revisions", "20,40", "--dialect", "sqlite", "--case", "upgrade"]
     )
@@ -684,3 +688,15 @@ def test_floor_scripts_from_alembic_offline(tmp_path: Path) -> None:
     assert upgrade.argv(FLOOR) == floor(scripts.upgrade)
     assert downgrade.argv(FLOOR) == floor(scripts.downgrade)
     assert upgrade.target is None and upgrade.max_over_floor == runtime.POSTGRES_MAX_OVER_FLOOR
+
+
+def test_exclusive_lock_serialises_runs(tmp_path: Path) -> None:
+    lock = tmp_path / "work" / ".lock"
+    with run.exclusive(lock):
+        assert lock.read_text() == f"{os.getpid()}\n"
+        with lock.open() as other:
+            with pytest.raises(BlockingIOError):
+                fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    assert lock.read_text() == ""
+    with lock.open() as other:
+        fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)  # free again
