@@ -201,11 +201,7 @@ async def two_databases(dialect: str, tmp_path: Path) -> AsyncIterator[Pair]:
 
 @asynccontextmanager
 async def connection(url: str) -> AsyncIterator[AsyncConnection]:
-    """An AsyncConnection to hand to Whimbrel's commands.
-
-    Passing a connection keeps Whimbrel from importing the project's Alembic env.py,
-    which it cannot run (see test_adopt_bugs.py).
-    """
+    """An AsyncConnection of the test's own, to hand to Whimbrel's commands."""
     engine = create_async_engine(url, poolclass=NullPool)
     try:
         async with engine.connect() as conn:

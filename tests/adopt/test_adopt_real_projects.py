@@ -19,6 +19,7 @@ migrations rewrite, must be equal.
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import json
 import math
@@ -34,7 +35,6 @@ from adopt_support import (
     alembic_config,
     alembic_downgrade,
     alembic_upgrade,
-    connection,
     copy_scripts,
     execute_sync,
     inspect_schema,
@@ -185,17 +185,17 @@ async def test_optuna_same_schema_and_rows_as_alembic(
         assert a_head[0]["(version rows)"] == ["v3.2.0.a"]
         assert a_down["(version rows)"] == ["v3.0.0.c"]
 
-        async with connection(db.whimbrel.url) as conn:
-            first = await command.upgrade(config, "v2.6.0.a", connection=conn)
-            assert first.steps[0].revision == "v0.9.0.a"
-            execute_sync(db.whimbrel.url, seed_optuna)
-            rest = await command.upgrade(config, "heads", connection=conn)
-            assert rest.heads_after == ("v3.2.0.a",)
-            assert (inspect_schema(db.whimbrel.url), table_rows(db.whimbrel.url)) == a_head
-            down = await command.downgrade(config, "v3.0.0.c", connection=conn)
-            assert [s.revision for s in down.steps] == ["v3.2.0.a", "v3.0.0.d"]
-            assert inspect_schema(db.whimbrel.url) == a_down
-            assert table_rows(db.whimbrel.url) == a_down_rows
+        # Whimbrel on the adopted configuration, as `whimbrel upgrade` would run it.
+        first = await command.upgrade(config, "v2.6.0.a")
+        assert first.steps[0].revision == "v0.9.0.a"
+        execute_sync(db.whimbrel.url, seed_optuna)
+        rest = await command.upgrade(config, "heads")
+        assert rest.heads_after == ("v3.2.0.a",)
+        assert (inspect_schema(db.whimbrel.url), table_rows(db.whimbrel.url)) == a_head
+        down = await command.downgrade(config, "v3.0.0.c")
+        assert [s.revision for s in down.steps] == ["v3.2.0.a", "v3.0.0.d"]
+        assert inspect_schema(db.whimbrel.url) == a_down
+        assert table_rows(db.whimbrel.url) == a_down_rows
 
 
 # After v3.0.0.a, whose open cursor would trip the asyncpg bug above in one transaction.
@@ -209,22 +209,20 @@ async def test_optuna_halfway_by_one_finished_by_the_other(dialect: str, tmp_pat
     async with two_databases(dialect, tmp_path) as db:
         # Whimbrel's configuration is adopted on the first database, then pointed at both.
         config, versions = await adopt_optuna(tmp_path / "project", db.alembic.url)
+        other = dataclasses.replace(config, url=db.whimbrel.url)
         by_alembic_first = alembic_config(tmp_path, versions, db.alembic.url)
         by_whimbrel_first = alembic_config(tmp_path, versions, db.whimbrel.url)
 
         # Alembic takes the first database halfway; Whimbrel finishes it.
         await anyio.to_thread.run_sync(alembic_upgrade, by_alembic_first, HALFWAY)
-        async with connection(db.alembic.url) as conn:
-            current = await command.current(config, connection=conn)
+        current = await command.current(config)
         assert current.heads == (HALFWAY,) and not current.at_head
-        async with connection(db.alembic.url) as conn:
-            done = await command.upgrade(config, "heads", connection=conn)
+        done = await command.upgrade(config, "heads")
         assert done.heads_before == (HALFWAY,)
         assert [s.revision for s in done.steps] == ["v3.0.0.b", "v3.0.0.c", "v3.0.0.d", "v3.2.0.a"]
 
         # Whimbrel takes the second halfway; Alembic finishes it, reading Whimbrel's rows.
-        async with connection(db.whimbrel.url) as conn:
-            half = await command.upgrade(config, HALFWAY, connection=conn)
+        half = await command.upgrade(other, HALFWAY)
         assert len(half.steps) == 6
         await anyio.to_thread.run_sync(alembic_upgrade, by_whimbrel_first, "head")
 
@@ -235,10 +233,9 @@ async def test_optuna_halfway_by_one_finished_by_the_other(dialect: str, tmp_pat
 
         # And on: Alembic steps back what Whimbrel applied, Whimbrel re-applies it.
         await anyio.to_thread.run_sync(alembic_downgrade, by_alembic_first, "v3.0.0.d")
-        async with connection(db.alembic.url) as conn:
-            again = await command.upgrade(config, "heads", connection=conn)
-            assert [s.revision for s in again.steps] == ["v3.2.0.a"]
-            assert (await command.current(config, connection=conn)).at_head
+        again = await command.upgrade(config, "heads")
+        assert [s.revision for s in again.steps] == ["v3.2.0.a"]
+        assert (await command.current(config)).at_head
         assert inspect_schema(db.alembic.url) == finished_by_alembic
 
         def alembic_current(url: str) -> tuple[str, ...]:
@@ -317,12 +314,11 @@ async def test_jupyterhub_down_and_up_like_alembic(dialect: str, tmp_path: Path)
         a_down, a_up = await anyio.to_thread.run_sync(alembic_side)
 
         await anyio.to_thread.run_sync(fresh_hub, db.whimbrel.url)
-        async with connection(db.whimbrel.url) as conn:
-            stamped = await command.stamp(config, "heads", connection=conn)
-            assert stamped.heads_after == ("f460b0348206",)
-            down = await command.downgrade(config, "3c2384c5aae1", connection=conn)
-            assert len(down.steps) == 5
-            assert (inspect_schema(db.whimbrel.url), table_rows(db.whimbrel.url)) == a_down
-            up = await command.upgrade(config, "heads", connection=conn)
-            assert len(up.steps) == 5
-            assert (inspect_schema(db.whimbrel.url), table_rows(db.whimbrel.url)) == a_up
+        stamped = await command.stamp(config, "heads")
+        assert stamped.heads_after == ("f460b0348206",)
+        down = await command.downgrade(config, "3c2384c5aae1")
+        assert len(down.steps) == 5
+        assert (inspect_schema(db.whimbrel.url), table_rows(db.whimbrel.url)) == a_down
+        up = await command.upgrade(config, "heads")
+        assert len(up.steps) == 5
+        assert (inspect_schema(db.whimbrel.url), table_rows(db.whimbrel.url)) == a_up
