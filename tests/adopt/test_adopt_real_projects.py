@@ -23,6 +23,8 @@ import dataclasses
 import importlib
 import json
 import math
+import os
+import sys
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -196,6 +198,22 @@ async def test_optuna_same_schema_and_rows_as_alembic(
         assert [s.revision for s in down.steps] == ["v3.2.0.a", "v3.0.0.d"]
         assert inspect_schema(db.whimbrel.url) == a_down
         assert table_rows(db.whimbrel.url) == a_down_rows
+
+
+@pytest.mark.asyncio
+async def test_optuna_adopted_then_whimbrel_cli(tmp_path: Path) -> None:
+    """In a fresh process, as a user would: nothing of optuna imported beforehand."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'optuna.db'}"
+    config, _ = await adopt_optuna(tmp_path / "project", url)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WHIMBREL_")}
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+    done = await anyio.run_process(
+        ["whimbrel", "upgrade", "head"], cwd=tmp_path / "project", env=env, check=False
+    )
+    output = (done.stdout + done.stderr).decode()
+    assert done.returncode == 0, output
+    assert "-> v3.2.0.a (10 steps," in output
+    assert (await command.current(config)).at_head
 
 
 # After v3.0.0.a, whose open cursor would trip the asyncpg bug above in one transaction.
