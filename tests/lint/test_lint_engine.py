@@ -223,3 +223,18 @@ async def test_tables_created_in_the_same_revision_are_new(tmp_path: Path) -> No
     """
     result = await _lint_body(tmp_path, body)
     assert _rules(result) == set()
+
+
+@pytest.mark.asyncio
+async def test_scripts_may_ask_the_bind_for_its_dialect(tmp_path: Path) -> None:
+    body = """
+    if op.get_bind().dialect.name == "postgresql":
+        op.create_index("ix_e", "accounts", ["email"])  # <-
+    """
+    result = await _lint_body(tmp_path, body)
+    assert [(f.rule, f.line) for f in result.findings if f.severity == "error"] == [
+        ("blocking-index", marked_line(tmp_path, "r2"))
+    ]
+    assert "incomplete-analysis" not in _rules(result)
+    sqlite = await _lint_body(tmp_path / "s", body, "sqlite")
+    assert _rules(sqlite) == set()

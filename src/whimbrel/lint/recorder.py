@@ -16,7 +16,7 @@ from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from types import FrameType, ModuleType
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import anyio.to_thread
 
@@ -29,7 +29,7 @@ from whimbrel.operations.table_ops import AddColumnOp, AlterColumnOp
 
 if TYPE_CHECKING:
     from sqlalchemy import Table
-    from sqlalchemy.engine import Dialect
+    from sqlalchemy.engine import Connection, Dialect
     from sqlalchemy.ext.asyncio import AsyncConnection
     from sqlalchemy.sql import ColumnElement
     from sqlalchemy.sql.base import Executable
@@ -188,6 +188,20 @@ def _in_place(op: MigrateOperation) -> MigrateOperation:
     return op
 
 
+class _StaticBind:
+    """What ``op.get_bind()`` gives a static run: the dialect, and no way to run SQL.
+
+    Scripts often only ask the bind for its dialect (``op.get_bind().dialect.name``);
+    anything else needs the database and stops the run.
+    """
+
+    def __init__(self, dialect: Dialect) -> None:
+        self.dialect = dialect
+
+    def __getattr__(self, name: str) -> Any:
+        raise CommandError(_NO_DATABASE)
+
+
 class RecordingOperations(Operations):
     """``Operations`` that record each call and compile it, touching no database.
 
@@ -201,6 +215,10 @@ class RecordingOperations(Operations):
         super().__init__(context, None, impl)
         self._recorder = recorder
         self._depth = 0
+
+    def get_bind(self) -> Connection:
+        # A stand-in: a script may branch on the dialect without a connection.
+        return cast("Connection", _StaticBind(self.impl.dialect))
 
     def invoke(self, operation: MigrateOperation) -> Any:
         if self._depth:
