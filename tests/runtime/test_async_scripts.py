@@ -153,3 +153,57 @@ async def test_hundred_thousand_rows_commit_and_roll_back_with_the_schema(tmp_pa
             assert filled == 100_000
         finally:
             await engine.dispose()
+
+
+PAGED = (
+    "    seen = 0\n"
+    "    async for rows in op.batches(sa.select(ITEMS.c.id, ITEMS.c.name), size=BATCH):\n"
+    "        for row in rows:\n"
+    "            await op.execute(\n"
+    "                sa.update(ITEMS).where(ITEMS.c.id == row.id)"
+    ".values(upper_name=row.name.upper())\n"
+    "            )\n"
+    "        seen += len(rows)\n"
+    "    assert seen == EXPECTED, seen\n"
+)
+ALTER_AFTER = "    await op.execute('ALTER TABLE items ADD COLUMN note VARCHAR(10)')\n"
+
+
+async def test_batches_allow_writes_and_a_later_alter(
+    database: TestDatabase, tmp_path: Path
+) -> None:
+    seed = "INSERT INTO items (id, name) VALUES " + ", ".join(
+        f"({i}, 'n{i}')" for i in range(1, 251)
+    )
+    revs = [
+        Rev(
+            "b1",
+            None,
+            up=(
+                "CREATE TABLE items (id INTEGER PRIMARY KEY, name VARCHAR(50), "
+                "upper_name VARCHAR(50))",
+                seed,
+            ),
+        )
+    ]
+    cfg = write_project(tmp_path / "proj", database.url, revs)
+    versions = cfg.script_location / "versions"
+    _write_async(
+        versions / "b2.py",
+        "b2",
+        "b1",
+        "    BATCH = 40\n    EXPECTED = 250\n" + PAGED,
+        "    pass\n",
+    )
+    _write_async(versions / "b3.py", "b3", "b2", ALTER_AFTER, "    pass\n")
+    result = await command.upgrade(cfg)
+    assert [s.revision for s in result.steps] == ["b1", "b2", "b3"]
+    engine = create_async_engine(database.url)
+    try:
+        async with engine.connect() as conn:
+            missing = (
+                await conn.execute(text("SELECT count(*) FROM items WHERE upper_name IS NULL"))
+            ).scalar()
+    finally:
+        await engine.dispose()
+    assert missing == 0

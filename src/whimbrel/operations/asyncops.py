@@ -73,14 +73,31 @@ class AsyncOperations:
     async def batches(
         self, query: Select[Any], *, size: int = 10_000
     ) -> AsyncIterator[Sequence[Row[Any]]]:
-        """Stream the rows of ``query`` in lists of ``size`` (a server-side cursor).
+        """The rows of ``query`` in lists of ``size``; you may write between lists.
+
+        PostgreSQL and SQLite stream the rows through a server-side cursor, closed
+        when the iteration ends so that a later step may alter the same table.
+        MySQL/MariaDB cannot write on a connection that is still streaming, so there
+        the rows are read in full first, then handed out ``size`` at a time.
 
         Raises:
             sqlalchemy.exc.DBAPIError: the database rejects the query.
         """
+        if self.connection.dialect.name in ("mysql", "mariadb"):
+            rows = (await self.connection.execute(query)).all()
+            for start in range(0, len(rows), size):
+                yield rows[start : start + size]
+            return
         result = await self.connection.stream(query)
-        async for chunk in result.partitions(size):
-            yield chunk
+        try:
+            async for chunk in result.partitions(size):
+                yield chunk
+        finally:
+            await result.close()
+            if self.connection.dialect.name == "postgresql":
+                # asyncpg keeps a cursor's portal until the transaction ends, and an
+                # open portal blocks ALTER TABLE on its table in this session.
+                await self.connection.exec_driver_sql("CLOSE ALL")
 
     async def update_in_batches(
         self,
