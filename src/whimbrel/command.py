@@ -809,7 +809,13 @@ async def _read_heads(config: Config, connection: AsyncConnection) -> tuple[bool
             return False, ()
         return True, tables.read_existing(conn)
 
-    return await connection.run_sync(read)
+    began = not connection.in_transaction()
+    found = await connection.run_sync(read)
+    if began and connection.in_transaction():
+        # Reading autobegan a transaction: end it, or a later command on this
+        # connection would take it for the caller's and never commit.
+        await connection.rollback()
+    return found
 
 
 async def _read_current(

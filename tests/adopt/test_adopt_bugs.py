@@ -30,16 +30,6 @@ CAPTURED_OP = (
     "got on first import; imported first by Alembic it holds Alembic's proxy, which "
     "Whimbrel never sets, so the same revisions fail under Whimbrel in that process"
 )
-BATCH_HELPERS = (
-    "Whimbrel bug: operations/batch.py BatchOperations lacks f(), inline_literal() and "
-    "get_context(), which Alembic's BatchOperations inherits; autogenerate in batch mode "
-    "writes batch_op.create_index(batch_op.f('ix_...'), ...)"
-)
-CURRENT_TRANSACTION = (
-    "Whimbrel bug: command.current() on a caller's connection that is in no transaction "
-    "leaves it in the transaction SQLAlchemy began for the read, so a following "
-    "upgrade(connection=conn) takes it for the caller's and never commits"
-)
 
 
 def revision(rev: str, down: str | None, body: str, imports: str = "") -> str:
@@ -128,7 +118,6 @@ async def test_helper_holding_alembic_op_after_alembic_ran(tmp_path: Path) -> No
         sys.modules.pop(helper, None)
 
 
-@pytest.mark.xfail(strict=True, reason=BATCH_HELPERS)
 @pytest.mark.asyncio
 async def test_batch_op_helpers(database: TestDatabase, tmp_path: Path) -> None:
     scripts = project(
@@ -155,7 +144,6 @@ async def test_batch_op_helpers(database: TestDatabase, tmp_path: Path) -> None:
     await command.upgrade(Config(script_location=scripts, url=database.url))
 
 
-@pytest.mark.xfail(strict=True, reason=CURRENT_TRANSACTION)
 @pytest.mark.asyncio
 async def test_current_then_upgrade_on_one_connection(tmp_path: Path) -> None:
     scripts = project(

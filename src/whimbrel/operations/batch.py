@@ -76,6 +76,24 @@ class BatchOperations:
         """
         return self.operations.get_bind()
 
+    def get_context(self) -> Any:
+        """The running migration context (as ``op.get_context()``)."""
+        return self.operations.get_context()
+
+    @staticmethod
+    def f(name: str) -> Any:
+        """A name used as given, bypassing the naming convention (as ``op.f``)."""
+        from whimbrel.operations.base import Operations
+
+        return Operations.f(name)
+
+    @staticmethod
+    def inline_literal(value: Any, type_: Any = None) -> Any:
+        """A literal rendered inline in SQL (as ``op.inline_literal``)."""
+        from whimbrel.operations.base import Operations
+
+        return Operations.inline_literal(value, type_)
+
     def invoke(self, operation: MigrateOperation) -> None:
         """Record an operation, to be applied when the block ends."""
         self.collected.append(operation)

@@ -107,8 +107,10 @@ class MigrationContext:
         default = conn.default_isolation_level
         conn.execution_options(isolation_level="AUTOCOMMIT")
         try:
+            self._session_timeouts(conn, True)
             yield
         finally:
+            self._session_timeouts(conn, False)
             if conn.in_transaction():
                 conn.commit()
             conn.execution_options(isolation_level=default or "READ COMMITTED")
@@ -140,6 +142,19 @@ class MigrationContext:
             seconds = getattr(self._config, name)
             if seconds is not None:
                 conn.exec_driver_sql(f"SET LOCAL {name} = {int(seconds * 1000)}")
+
+    def _session_timeouts(self, conn: Connection, on: bool) -> None:
+        # Outside a transaction SET LOCAL does nothing: set the session's, then reset.
+        if conn.dialect.name != "postgresql":
+            return
+        for name in ("statement_timeout", "lock_timeout"):
+            seconds = getattr(self._config, name)
+            if seconds is None:
+                continue
+            if on:
+                conn.exec_driver_sql(f"SET {name} = {int(seconds * 1000)}")
+            else:
+                conn.exec_driver_sql(f"RESET {name}")
 
     async def commit(self) -> None:
         """Write pending version rows and commit (no-op on a caller's transaction)."""
@@ -315,8 +330,10 @@ class MigrationContext:
         default = self._conn.default_isolation_level
         await self._conn.execution_options(isolation_level="AUTOCOMMIT")
         try:
+            await self._conn.run_sync(self._session_timeouts, True)
             await self._invoke(fn, takes_op)
         finally:
+            await self._conn.run_sync(self._session_timeouts, False)
             # Even in autocommit mode SQLAlchemy autobegins a (no-op) transaction.
             if self._conn.in_transaction():
                 await self._conn.commit()
