@@ -18,13 +18,6 @@ from databases import TestDatabase
 from whimbrel import command
 from whimbrel.config import Config
 
-SUBMODULE_IMPORT = (
-    "Whimbrel bug: script/alembic_compat.py puts a bare stand-in module at "
-    "sys.modules['alembic'] (__path__ = []) while a revision file loads, so a module the "
-    "revision imports for the first time and that itself imports an Alembic submodule "
-    "fails: jupyterhub's revisions import jupyterhub.orm, which does `import "
-    "alembic.command` -> ModuleNotFoundError: No module named 'alembic.command'"
-)
 CAPTURED_OP = (
     "Whimbrel bug: a helper module that does `from alembic import op` keeps the `op` it "
     "got on first import; imported first by Alembic it holds Alembic's proxy, which "
@@ -52,7 +45,6 @@ def project(root: Path, *revisions: str) -> Path:
     return root / "migrations"
 
 
-@pytest.mark.xfail(strict=True, reason=SUBMODULE_IMPORT)
 def test_revision_importing_a_module_that_imports_alembic_submodules(tmp_path: Path) -> None:
     # What jupyterhub.orm does at its top.
     (tmp_path / "hubmodels.py").write_text(

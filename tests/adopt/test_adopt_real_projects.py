@@ -78,7 +78,7 @@ async def adopt_optuna(root: Path, url: str) -> tuple[Config, Path]:
     assert config.url == url
     assert config.version_table == "alembic_version"
     assert config.target_metadata == "optuna.storages._rdb.models:BaseModel.metadata"
-    # v3.0.0.a reads with yield_per: adopt warns about asyncpg (see ASYNCPG_PORTALS).
+    # v3.0.0.a reads with yield_per: adopt warns about asyncpg (Whimbrel closes such cursors after each revision).
     streaming = [n.message for n in result.notes if n.topic == "transaction_per_migration"]
     if url.startswith("postgresql+asyncpg://"):
         assert len(streaming) == 1 and "v3.0.0.a.py" in streaming[0]
@@ -147,23 +147,13 @@ def seed_optuna(conn: sa.Connection) -> None:
         conn.execute(sa.text(sql), params)
 
 
-ASYNCPG_PORTALS = (
-    "Whimbrel bug: on PostgreSQL with asyncpg, a server-side cursor (yield_per in "
-    "optuna's v3.0.0.a) keeps its portal open until the transaction ends, so the next "
-    "revision's ALTER TABLE trial_params fails ('being used by active queries in this "
-    "session') when the run is one transaction; Alembic on psycopg closes its cursor"
-)
-
-
 @pytest.mark.asyncio
 @pytest.mark.parametrize(
     ("dialect", "per_migration"),
     [
         ("sqlite", False),
         ("postgresql", True),
-        pytest.param(
-            "postgresql", False, marks=pytest.mark.xfail(strict=True, reason=ASYNCPG_PORTALS)
-        ),
+        ("postgresql", False),
     ],
     ids=["sqlite", "postgresql-transaction-per-migration", "postgresql-one-transaction"],
 )

@@ -34,6 +34,7 @@ class PostgresqlImpl(DefaultImpl):
     """PostgreSQL: every DDL statement is transactional (except concurrent indexes)."""
 
     transactional_ddl = True
+    used_extended = False
 
     # -- one round trip per DDL statement --------------------------------------------------
 
@@ -50,6 +51,7 @@ class PostgresqlImpl(DefaultImpl):
         """
         sql = self._simple_sql(construct, execution_options)
         if sql is None:
+            self.used_extended = True
             super().execute(construct, execution_options=execution_options)
             return
         assert self.connection is not None  # _simple_sql checked it

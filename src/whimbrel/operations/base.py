@@ -102,6 +102,8 @@ class Operations(TableOperations, ConstraintOperations, OperationRegistry):
         self._context = context
         self._connection = connection
         self.impl = impl
+        self.bind_used = False
+        """Whether the script took the connection itself (get_bind, run_async)."""
 
     if not TYPE_CHECKING:
 
@@ -129,6 +131,8 @@ class Operations(TableOperations, ConstraintOperations, OperationRegistry):
         """
         if self._connection is None:
             raise CommandError("there is no database connection while SQL is only generated")
+        # The script may now run anything, server-side cursors included.
+        self.bind_used = True
         return self._connection
 
     def get_context(self) -> MigrationContextLike:
@@ -203,6 +207,7 @@ class Operations(TableOperations, ConstraintOperations, OperationRegistry):
         """
         from sqlalchemy.util import await_
 
+        self.bind_used = True
         return await_(fn(self._context.async_connection))
 
     @contextmanager

@@ -351,6 +351,7 @@ class MigrationContext:
             await fn(aops)
         else:
             await fn()
+        await self._conn.run_sync(self._close_cursors)
 
     def _operations(self, conn: Connection) -> Operations:
         return Operations(self, conn, impl_for(conn.dialect)(conn, conn.dialect))
@@ -366,6 +367,16 @@ class MigrationContext:
                     fn()
         finally:
             self._sync = None
+        if ops.bind_used or getattr(ops.impl, "used_extended", False):
+            self._close_cursors(conn)
+
+    def _close_cursors(self, conn: Connection) -> None:
+        # asyncpg keeps a server-side cursor (ORM yield_per, stream_results) open until
+        # the transaction ends, and an open cursor blocks a later ALTER TABLE of its
+        # table in the same run. Our own run only: a caller's cursors are the caller's.
+        if conn.dialect.name == "postgresql" and conn.dialect.driver == "asyncpg":
+            if not self.shared and conn.in_transaction():
+                conn.exec_driver_sql("CLOSE ALL")
 
     async def _failure(
         self,

@@ -10,6 +10,9 @@ an installed Alembic keeps working untouched, in the same process too.
 
 from __future__ import annotations
 
+import importlib.abc
+import importlib.machinery
+import importlib.util
 import sys
 import types
 from collections.abc import Iterator
@@ -51,12 +54,14 @@ class _Context:
         return False
 
 
-def _shim() -> dict[str, types.ModuleType]:
+def _shim(real_path: list[str]) -> dict[str, types.ModuleType]:
     from whimbrel import op
 
     context = _Context()
     package = types.ModuleType("alembic", "Whimbrel's stand-in for alembic in revision files")
-    package.__path__ = []
+    # The real package's directory, when Alembic is installed: a module a revision
+    # imports may itself import Alembic's submodules (``import alembic.command``).
+    package.__path__ = real_path
     package.op = op  # type: ignore[attr-defined]
     package.context = context  # type: ignore[attr-defined]
     op_module = types.ModuleType("alembic.op")
@@ -66,16 +71,103 @@ def _shim() -> dict[str, types.ModuleType]:
     return {"alembic": package, "alembic.op": op_module, "alembic.context": context_module}
 
 
+def _real_path() -> list[str]:
+    real = sys.modules.get("alembic")
+    if real is not None:
+        return list(getattr(real, "__path__", []))
+    try:
+        spec = importlib.util.find_spec("alembic")
+    except (ImportError, ValueError):
+        return []
+    return list(spec.submodule_search_locations or []) if spec is not None else []
+
+
+class _Existing(importlib.abc.Loader):
+    """A loader handing out a module that is already loaded."""
+
+    def __init__(self, module: types.ModuleType) -> None:
+        self.module = module
+
+    def create_module(self, spec: importlib.machinery.ModuleSpec) -> types.ModuleType:
+        return self.module
+
+    def exec_module(self, module: types.ModuleType) -> None:
+        return None
+
+
+class _RealAlembic(importlib.abc.MetaPathFinder):
+    """Load the real Alembic package the first time one of its submodules is wanted.
+
+    A module a revision imports may do ``import alembic.command``; Alembic's
+    submodules need their package initialised first, so the real ``alembic`` is
+    imported (outside the stand-in) before the submodule loads from its directory.
+    """
+
+    def __init__(self, shims: dict[str, types.ModuleType]) -> None:
+        self.shims = shims
+        self.real: dict[str, types.ModuleType | None] | None = None
+        self._busy = False
+
+    def find_spec(
+        self, fullname: str, path: Any = None, target: Any = None
+    ) -> importlib.machinery.ModuleSpec | None:
+        if not fullname.startswith("alembic.") or fullname in _NAMES or self._busy:
+            return None
+        if self.real is None:
+            self._busy = True
+            for name in _NAMES:
+                sys.modules.pop(name, None)
+            try:
+                importlib.import_module("alembic")
+            except ImportError:
+                pass
+            finally:
+                self.real = {name: sys.modules.get(name) for name in _NAMES}
+                sys.modules.update(self.shims)
+                self._busy = False
+        loaded = sys.modules.get(fullname)
+        if loaded is not None:
+            return importlib.util.spec_from_loader(fullname, _Existing(loaded))
+        return None
+
+
 @contextmanager
 def alembic_names() -> Iterator[None]:
     """Make ``alembic`` names resolve to Whimbrel's for the duration of the block."""
     saved = {name: sys.modules.get(name) for name in _NAMES}
-    sys.modules.update(_shim())
+    before = {name for name in sys.modules if name.startswith("alembic.")}
+    shims = _shim(_real_path())
+    finder = _RealAlembic(shims)
+
+    def fallback(name: str) -> Any:
+        # Anything else a module asks of ``alembic`` comes from the real package.
+        real = (finder.real or {}).get("alembic")
+        if real is None:
+            raise AttributeError(f"module 'alembic' has no attribute {name!r}")
+        return getattr(real, name)
+
+    shims["alembic"].__getattr__ = fallback  # type: ignore[method-assign]
+    sys.modules.update(shims)
+    sys.meta_path.insert(0, finder)
     try:
         yield
     finally:
-        for name, module in saved.items():
+        sys.meta_path.remove(finder)
+        originals = saved if finder.real is None else finder.real
+        for name, module in originals.items():
             if module is None:
                 sys.modules.pop(name, None)
             else:
                 sys.modules[name] = module
+        real = originals["alembic"]
+        for name in [n for n in sys.modules if n.startswith("alembic.") and n not in before]:
+            if name in _NAMES:
+                continue
+            if real is not None:
+                # Alembic's own submodules, loaded meanwhile: attach them to the real
+                # package as an ordinary import would have.
+                parent, _, child = name.rpartition(".")
+                if parent == "alembic":
+                    setattr(real, child, sys.modules[name])
+            else:
+                sys.modules.pop(name, None)
