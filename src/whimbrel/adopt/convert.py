@@ -187,8 +187,6 @@ class _Converter:
         url = self.url()
         values["url"] = None if url is None else mask_url(url)
         self.from_env(values)
-        if url is not None and not values.get("transaction_per_migration"):
-            self.streaming(url, version_dirs, recursive=bool(a.get("recursive_version_locations")))
         values.setdefault("version_table", "alembic_version")
         self.note(
             "info",
@@ -205,30 +203,6 @@ class _Converter:
             "script.py.mako stays for Alembic",
         )
         return Conversion(AdoptedSettings(**values), url, self.notes)
-
-    def streaming(self, url: str, version_dirs: Sequence[Path], *, recursive: bool) -> None:
-        """Warn of revisions whose open server-side cursors asyncpg keeps to the end."""
-        if not url.startswith("postgresql+asyncpg://"):
-            return
-        found: list[str] = []
-        for directory in version_dirs:
-            files = directory.rglob("*.py") if recursive else directory.glob("*.py")
-            for path in sorted(files):
-                try:
-                    text = path.read_bytes()
-                except OSError:
-                    continue
-                if b"yield_per" in text or b"stream_results" in text:
-                    found.append(path.name)
-        if found:
-            self.note(
-                "manual",
-                "transaction_per_migration",
-                f"{', '.join(found)} stream query results (yield_per/stream_results); asyncpg "
-                "keeps such a cursor open until the transaction ends, so a later ALTER of "
-                "the same table in one run fails: set transaction_per_migration = true, or "
-                "use postgresql+psycopg:// in url",
-            )
 
     def file_template(self, values: dict[str, Any]) -> None:
         template = self.alembic.get("file_template")
