@@ -44,13 +44,16 @@ from whimbrel.results import (
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+    from whimbrel.adopt import AdoptResult
     from whimbrel.config import Config
     from whimbrel.fanout import ManyResult
+    from whimbrel.lint import LintResult, PlanResult
     from whimbrel.runtime.context import MigrationContext, StepListener
     from whimbrel.script.directory import Script, ScriptDirectory
     from whimbrel.script.graph import RevisionGraph
 
 __all__ = (
+    "adopt",
     "branches",
     "current",
     "current_many",
@@ -60,8 +63,10 @@ __all__ = (
     "heads",
     "history",
     "init",
+    "lint",
     "list_templates",
     "merge",
+    "plan",
     "revision",
     "show",
     "stamp",
@@ -877,6 +882,55 @@ async def current_many(config: Config, **kwargs: Any) -> ManyResult:
     from whimbrel.fanout import current_many as fan_out
 
     return await fan_out(config, **kwargs)
+
+
+async def lint(
+    config: Config,
+    rev_range: str | None = None,
+    *,
+    disabled: Sequence[str] | None = None,
+    **kwargs: Any,
+) -> LintResult:
+    """Lint pending (or the given) revisions for zero-downtime problems.
+
+    The configuration's ``lint = { disable = [...] }`` applies unless ``disabled`` is
+    given; the other options are :func:`whimbrel.lint.lint`'s.
+
+    Raises:
+        UsageError: an unknown rule id or dialect.
+        RevisionError: the range cannot be resolved.
+        ScriptError: a revision file cannot be read.
+    """
+    from whimbrel.lint import lint as run_lint
+
+    off = config.lint_disable if disabled is None else tuple(disabled)
+    return await run_lint(config, rev_range=rev_range, disabled=off, **kwargs)
+
+
+async def plan(config: Config, revision: str = "heads", **kwargs: Any) -> PlanResult:
+    """What ``upgrade`` would run against the live database; changes nothing.
+
+    See :func:`whimbrel.lint.plan`.
+
+    Raises:
+        RevisionError: the target cannot be resolved.
+        DatabaseError: the database cannot be reached.
+    """
+    from whimbrel.lint import plan as run_plan
+
+    return await run_plan(config, revision, **kwargs)
+
+
+async def adopt(config_dir: str | Path = ".", **kwargs: Any) -> AdoptResult:
+    """Write a Whimbrel configuration for an Alembic project; see :func:`whimbrel.adopt.adopt`.
+
+    Raises:
+        ConfigError: there is no readable Alembic configuration.
+        CommandError: a Whimbrel configuration exists already.
+    """
+    from whimbrel.adopt import adopt as run_adopt
+
+    return await run_adopt(config_dir, **kwargs)
 
 
 def _as_tuple(value: str | Sequence[str] | None) -> tuple[str, ...]:

@@ -103,6 +103,7 @@ class Config:
     targets: tuple[str, ...] = ()
     tenant_schemas: tuple[str, ...] = ()
     targets_from: str | None = None
+    lint_disable: tuple[str, ...] = ()
     prepend_sys_path: tuple[Path, ...] = ()
     post_write_hooks: tuple[PostWriteHook, ...] = ()
     config_file: Path | None = None
@@ -118,6 +119,7 @@ class Config:
         self.post_write_hooks = tuple(self.post_write_hooks)
         self.targets = tuple(self.targets)
         self.tenant_schemas = tuple(self.tenant_schemas)
+        self.lint_disable = tuple(self.lint_disable)
         self.warnings = tuple(self.warnings)
         if self.config_file is not None:
             self.config_file = Path(self.config_file)

@@ -46,6 +46,8 @@ def read_config_file(
     # The default is relative too, and so taken from the file's directory.
     values.setdefault("script_location", source.resolve("migrations"))
     values["url"] = _choose_url(url, environ, values.pop("url", None), source)
+    if "lint" in values:
+        values["lint_disable"] = values.pop("lint")["disable"]
     if "targets" in values:
         values["targets"] = tuple(
             _expand(t, environ, source, "targets") for t in values["targets"]
@@ -243,6 +245,17 @@ def _strings(source: _Source, key: str, value: object) -> tuple[str, ...]:
     return tuple(value)
 
 
+def _lint(source: _Source, key: str, value: object) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise source.error(
+            key, f"must be a table such as {{ disable = [...] }}, got {_show(value)}"
+        )
+    for name in value:
+        if name != "disable":
+            source.unknown_key(name, ("disable",), context="lint of ")
+    return {"disable": _strings(source, f"{key}.disable", value.get("disable", []))}
+
+
 def _seconds(source: _Source, key: str, value: object) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise source.error(key, f"must be a number of seconds, got {_show(value)}")
@@ -360,6 +373,7 @@ _PARSERS: dict[str, Callable[[_Source, str, object], object]] = {
     "targets": _strings,
     "tenant_schemas": _strings,
     "targets_from": _target_metadata,
+    "lint": _lint,
     "prepend_sys_path": _paths,
     "post_write_hooks": _hooks,
 }

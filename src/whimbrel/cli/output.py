@@ -70,6 +70,13 @@ def render(result: object, *, as_json: bool = False, verbose: bool = False) -> s
 
     if isinstance(result, ManyResult):
         return _many(result)
+    kind = type(result).__name__
+    if kind == "LintResult":
+        return _lint(result)
+    if kind == "PlanResult":
+        return _plan(result)
+    if kind == "AdoptResult":
+        return _adopt(result)
     if isinstance(result, VerifyResult):
         return _verify(result)
     if isinstance(result, EnsureVersionResult):
@@ -135,6 +142,65 @@ def _verify(result: VerifyResult) -> str:
     if not lines:
         at = ", ".join(result.heads) or "base"
         return f"OK: {result.database} at {at}; every applied revision file is unchanged"
+    return "\n".join(lines)
+
+
+def _lint(result: Any) -> str:
+    lines = []
+    for f in result.findings:
+        where = f"{f.path}:{f.line}" if f.line else str(f.path)
+        lines.append(f"{where}: {f.severity} [{f.rule}] {f.message}")
+        lines.append(f"    revision {f.revision}; instead: {f.alternative}")
+    count = len(result.revisions)
+    scope = "pending revision" if result.scope == "pending" else "revision"
+    errors, warnings = len(result.errors), len(result.warnings)
+    lines.append(
+        f"{count} {scope}{'s' if count != 1 else ''} linted for {result.dialect}: "
+        f"{errors} error(s), {warnings} warning(s)"
+    )
+    return "\n".join(lines)
+
+
+def _size(total_bytes: int | None) -> str:
+    if total_bytes is None:
+        return "?"
+    size = float(total_bytes)
+    for unit in ("B", "kB", "MB", "GB"):
+        if size < 1024 or unit == "GB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{size:.1f} TB"
+
+
+def _plan(result: Any) -> str:
+    before = ", ".join(result.heads_before) or "base"
+    after = ", ".join(result.heads_after) or "base"
+    if not result.steps:
+        return f"Nothing to do: {result.database} is at {after}"
+    lines = [f"Plan for {result.database}: {before} -> {after}, {len(result.steps)} step(s)"]
+    for step in result.steps:
+        mode = "in a transaction" if step.transactional else "outside a transaction"
+        lines.append(f"{step.revision}  {step.message or ''} ({mode})")
+        for st in step.statements:
+            lines.append(f"    {' '.join(st.sql.split())}")
+            for lock in st.locks:
+                if lock.mode is None and lock.rows is None:
+                    continue  # nothing known beyond the table's name
+                rows = "?" if lock.rows is None else f"~{lock.rows} rows"
+                mode_text = lock.mode or "lock unknown"
+                lines.append(
+                    f"        {mode_text} on {lock.table} ({rows}, {_size(lock.total_bytes)})"
+                )
+        lines.extend(f"    note: {note}" for note in step.notes)
+    return "\n".join(lines)
+
+
+def _adopt(result: Any) -> str:
+    verb = "Wrote" if result.written else "Would write"
+    lines = [f"{verb} {result.config_file}:", "", result.toml.rstrip(), ""]
+    for note in result.notes:
+        where = f" ({note.source}:{note.line})" if note.source and note.line else ""
+        lines.append(f"[{note.kind}] {note.topic}: {note.message}{where}")
     return "\n".join(lines)
 
 
