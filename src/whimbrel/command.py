@@ -45,6 +45,7 @@ if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
     from whimbrel.adopt import AdoptResult
+    from whimbrel.autogenerate.results import AutogenerateResult, CheckResult
     from whimbrel.config import Config
     from whimbrel.fanout import ManyResult
     from whimbrel.lint import LintResult, PlanResult
@@ -54,7 +55,9 @@ if TYPE_CHECKING:
 
 __all__ = (
     "adopt",
+    "autogenerate",
     "branches",
+    "check",
     "current",
     "current_many",
     "downgrade",
@@ -882,6 +885,37 @@ async def current_many(config: Config, **kwargs: Any) -> ManyResult:
     from whimbrel.fanout import current_many as fan_out
 
     return await fan_out(config, **kwargs)
+
+
+async def autogenerate(config: Config, **kwargs: Any) -> AutogenerateResult:
+    """``revision --autogenerate``: write a revision that migrates the database to the models.
+
+    See :func:`whimbrel.autogenerate.api.autogenerate_revision` for the options
+    (``message``, ``renames``, ``allow_empty``, ``head``...).
+
+    Raises:
+        CommandError: the database is not at head, or nothing differs (without
+            ``allow_empty``).
+        UsageError: a rename is malformed or matches nothing.
+        DatabaseError: the database cannot be reached.
+    """
+    from whimbrel.autogenerate.api import autogenerate_revision
+
+    return await autogenerate_revision(config, **kwargs)
+
+
+async def check(config: Config, **kwargs: Any) -> CheckResult:
+    """Compare the models with the database; ``.ok`` when they match. Changes nothing.
+
+    See :func:`whimbrel.autogenerate.api.check`.
+
+    Raises:
+        CommandError: the database is not at head.
+        DatabaseError: the database cannot be reached.
+    """
+    from whimbrel.autogenerate.api import check as run_check
+
+    return await run_check(config, **kwargs)
 
 
 async def lint(

@@ -231,9 +231,45 @@ def revision(
     rev_id: Annotated[
         str | None, typer.Option("--rev-id", help="Use this revision id instead of a new one.")
     ] = None,
+    autogenerate: Annotated[
+        bool,
+        typer.Option(
+            "--autogenerate", help="Write the changes that bring the database to the models."
+        ),
+    ] = False,
+    rename: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--rename",
+            help="With --autogenerate: old:new (table or table.column); repeatable.",
+            metavar="OLD:NEW",
+        ),
+    ] = None,
+    allow_empty: Annotated[
+        bool,
+        typer.Option("--allow-empty", help="With --autogenerate: write even if nothing differs."),
+    ] = False,
     as_json: JsonOption = False,
 ) -> None:
-    """Create a new revision file."""
+    """Create a new revision file (with --autogenerate: from the models' differences)."""
+    if autogenerate:
+        generated = _run(
+            ctx,
+            command.autogenerate,
+            message=message,
+            head=head,
+            splice=splice,
+            branch_label=branch_label,
+            depends_on=depends_on,
+            version_path=version_path,
+            rev_id=rev_id,
+            renames=rename or (),
+            allow_empty=allow_empty,
+        )
+        _emit(ctx, output.render(generated, as_json=as_json))
+        return
+    if rename or allow_empty:
+        raise _fail(_options(ctx), UsageError("--rename and --allow-empty need --autogenerate"), 2)
     result = _run(
         ctx,
         command.revision,
@@ -490,6 +526,15 @@ def current(
 def verify(ctx: typer.Context, as_json: JsonOption = False) -> None:
     """Check applied revision files against their checksums; exit 1 on any finding."""
     result = _run(ctx, command.verify)
+    _emit(ctx, output.render(result, as_json=as_json))
+    if not result.ok:
+        raise typer.Exit(1)
+
+
+@app.command()
+def check(ctx: typer.Context, as_json: JsonOption = False) -> None:
+    """Compare the models with the database; exit 1 and list the differences if any."""
+    result = _run(ctx, command.check)
     _emit(ctx, output.render(result, as_json=as_json))
     if not result.ok:
         raise typer.Exit(1)
