@@ -268,7 +268,7 @@ async def _compare(
 ) -> tuple[MigrationScript, str]:
     import anyio.to_thread
 
-    from whimbrel.command import _read_heads
+    from whimbrel.commands.database import read_heads as _read_heads
     from whimbrel.runtime.connection import connect
 
     opts = _options(config, options)
@@ -347,7 +347,7 @@ async def check(
         ConfigError: ``target_metadata`` is not set or cannot be imported.
         DatabaseError: the database cannot be reached.
     """
-    from whimbrel.command import _load
+    from whimbrel.commands.scripts import load_scripts as _load
 
     _, graph = await _load(config)
     script, database = await _compare(
@@ -426,7 +426,10 @@ async def autogenerate_revision(
         ConfigError: ``target_metadata`` is not set or cannot be imported.
         DatabaseError: the database cannot be reached.
     """
-    from whimbrel.command import _as_tuple, _info, _load, _resolve_depends_on
+    from whimbrel.commands.scripts import as_tuple as _as_tuple
+    from whimbrel.commands.scripts import load_scripts as _load
+    from whimbrel.commands.scripts import resolve_depends_on as _resolve_depends_on
+    from whimbrel.commands.scripts import revision_info as _info
 
     scripts, graph = await _load(config)
     downs: tuple[str, ...] = ()

@@ -1,0 +1,1 @@
+"""The implementation of :mod:`whimbrel.command`, one module per kind of command."""

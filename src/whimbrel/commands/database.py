@@ -1,0 +1,446 @@
+"""The commands that run against the database: upgrade, downgrade, stamp, current..."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import anyio
+import anyio.to_thread
+
+from whimbrel.errors import (
+    ChangedScriptError,
+    NotAtHeadError,
+    UnknownRevisionError,
+    UsageError,
+)
+from whimbrel.results import (
+    CurrentResult,
+    EnsureVersionResult,
+    MigrationResult,
+    StepResult,
+    VerifyResult,
+)
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+    from whimbrel.config import Config
+    from whimbrel.fanout import ManyResult
+    from whimbrel.runtime.context import MigrationContext, StepListener
+    from whimbrel.script.directory import ScriptDirectory
+    from whimbrel.script.graph import RevisionGraph
+
+from whimbrel.commands.scripts import as_tuple, load_scripts, revision_info
+
+
+async def upgrade(
+    config: Config,
+    revision: str = "heads",
+    *,
+    connection: AsyncConnection | None = None,
+    engine: AsyncEngine | None = None,
+    on_step: StepListener | None = None,
+    lock: bool = True,
+    allow_changed: bool = False,
+) -> MigrationResult:
+    """Upgrade the database to ``revision``.
+
+    Awaitable from any running asyncio loop (a FastAPI lifespan, a test): no event
+    loop of its own. The database is reached through, in order: ``connection``,
+    ``config.attributes["connection"]``, ``engine``, ``config.attributes["engine"]``,
+    ``env.py``'s ``create_engine`` hook, or the configured URL. A connection that is
+    already in a transaction is used inside it and never committed.
+
+    Args:
+        config: the project configuration.
+        revision: the target: ``heads`` (default), ``head``, an id, ``label@head``,
+            ``+N``...
+        connection: run on this connection.
+        engine: run on a connection from this engine.
+        on_step: called (and awaited, if it returns an awaitable) when each step
+            starts and ends, with a :class:`~whimbrel.results.StepEvent`.
+        lock: take the migration lock first (see :mod:`whimbrel.runtime.lock`), so
+            concurrent runs apply each revision once.
+        allow_changed: run even if applied revision files were edited since they ran.
+
+    Raises:
+        MigrationStepError: a revision failed; see its message for what remains.
+        LockTimeoutError: another run held the lock beyond ``migration_lock_timeout``.
+        ChangedScriptError: applied revision files changed (see ``allow_changed``).
+        RevisionError: the target cannot be resolved.
+        DatabaseError: the database cannot be reached.
+        ConfigError: no URL is configured, or it is invalid.
+    """
+    return await _migrate(
+        config, "upgrade", revision, connection, engine, on_step, lock, allow_changed
+    )
+
+
+async def downgrade(
+    config: Config,
+    revision: str,
+    *,
+    connection: AsyncConnection | None = None,
+    engine: AsyncEngine | None = None,
+    on_step: StepListener | None = None,
+    lock: bool = True,
+) -> MigrationResult:
+    """Downgrade the database to ``revision`` (``base``, an id, ``-N``, ``label@base``...).
+
+    Takes out the applied revisions above the target, newest first, and whatever
+    depends on them. Connection handling as in :func:`upgrade`.
+
+    Raises:
+        MigrationStepError: a revision failed; see its message for what remains.
+        LockTimeoutError: another run held the lock beyond ``migration_lock_timeout``.
+        RangeError: the target is not below the current revisions.
+        RevisionError: the target cannot be resolved.
+        DatabaseError: the database cannot be reached.
+    """
+    return await _migrate(config, "downgrade", revision, connection, engine, on_step, lock, True)
+
+
+async def _migrate(
+    config: Config,
+    kind: str,
+    target: str,
+    connection: AsyncConnection | None,
+    engine: AsyncEngine | None,
+    on_step: StepListener | None,
+    lock: bool,
+    allow_changed: bool,
+) -> MigrationResult:
+    from whimbrel.runtime.connection import connect
+    from whimbrel.runtime.context import MigrationContext
+
+    scripts, graph = await load_scripts(config)
+    started = time.perf_counter()
+    async with connect(config, connection=connection, engine=engine) as conn:
+        ctx = MigrationContext(conn.connection, config, shared=conn.shared)
+        async with _locked(ctx, lock), _transaction(ctx):
+            before = await ctx.read_heads()
+            check_known(graph, before)
+            if kind == "upgrade":
+                plan = graph.plan_upgrade(before, target)
+            else:
+                plan = graph.plan_downgrade(before, target)
+            if plan.steps and not allow_changed:
+                await _refuse_changed(ctx, graph, scripts, before)
+            steps = await ctx.run(plan, scripts, listener=on_step)
+        return MigrationResult(
+            command=kind,
+            target=target,
+            database=conn.database,
+            heads_before=before,
+            heads_after=ctx.heads,
+            steps=tuple(steps),
+            duration_s=time.perf_counter() - started,
+        )
+
+
+async def _refuse_changed(
+    ctx: MigrationContext, graph: RevisionGraph, scripts: ScriptDirectory, heads: Sequence[str]
+) -> None:
+    from whimbrel.runtime.integrity import applied_by_history, changed_scripts
+
+    recorded = await ctx.async_connection.run_sync(applied_by_history, ctx.tables)
+    changed = await anyio.to_thread.run_sync(changed_scripts, graph, scripts, heads, recorded)
+    if changed:
+        raise ChangedScriptError(changed)
+
+
+async def verify(
+    config: Config,
+    *,
+    connection: AsyncConnection | None = None,
+    engine: AsyncEngine | None = None,
+) -> VerifyResult:
+    """Check the database against the revision files. Changes nothing.
+
+    Reports applied revisions whose file changed since it ran (by the checksum in the
+    history table), version rows that no revision file defines, and revisions the
+    history records as applied that the version table no longer implies (their
+    ``down_revision`` was edited, or the table was stamped by hand).
+
+    Raises:
+        DatabaseError: the database cannot be reached.
+    """
+    from whimbrel.runtime.connection import connect
+    from whimbrel.runtime.integrity import applied_by_history, changed_scripts
+    from whimbrel.runtime.version_table import VersionTables
+
+    scripts, graph = await load_scripts(config)
+    tables = VersionTables(config.version_table, config.history_table, config.version_table_schema)
+    async with connect(config, connection=connection, engine=engine) as conn:
+        _, heads = await read_heads(config, conn.connection)
+        recorded = await conn.connection.run_sync(applied_by_history, tables)
+        database = conn.database
+    known = [h for h in heads if h in graph]
+    changed = await anyio.to_thread.run_sync(changed_scripts, graph, scripts, known, recorded)
+    applied = graph.applied(known)
+    unreachable = sorted(r for r in recorded if r not in applied)
+    return VerifyResult(
+        database=database,
+        heads=heads,
+        changed=tuple(changed),
+        unknown=tuple(h for h in heads if h not in graph),
+        unreachable=tuple(unreachable),
+    )
+
+
+class _locked:
+    """Hold the migration lock around a block (or do nothing when ``enabled`` is off)."""
+
+    def __init__(self, ctx: MigrationContext, enabled: bool) -> None:
+        from whimbrel.runtime.lock import MigrationLock
+
+        config = ctx.config
+        self.lock = (
+            MigrationLock(
+                ctx.async_connection,
+                table=config.version_table,
+                schema=config.version_table_schema,
+                timeout=config.migration_lock_timeout,
+                shared=ctx.shared,
+            )
+            if enabled
+            else None
+        )
+
+    async def __aenter__(self) -> None:
+        if self.lock is not None:
+            await self.lock.acquire()
+
+    async def __aexit__(self, *_: object) -> None:
+        if self.lock is not None:
+            await self.lock.release()
+
+
+class _transaction:
+    """Begin; commit on success; roll back on any failure or cancellation."""
+
+    def __init__(self, ctx: MigrationContext) -> None:
+        self.ctx = ctx
+
+    async def __aenter__(self) -> None:
+        await self.ctx.begin()
+
+    async def __aexit__(self, exc_type: type[BaseException] | None, *_: object) -> None:
+        # Shielded: a cancelled task still rolls back (or commits) before it unwinds.
+        with anyio.CancelScope(shield=True):
+            if exc_type is None:
+                await self.ctx.commit()
+            else:
+                await self.ctx.rollback()
+
+
+def check_known(graph: RevisionGraph, heads: Sequence[str]) -> None:
+    unknown = [h for h in heads if h not in graph]
+    if unknown:
+        raise UnknownRevisionError(
+            unknown[0],
+            hint=(
+                "the database's version table names it but no revision file defines it; "
+                "restore the file, or 'whimbrel stamp --purge <rev>' to reset the table"
+            ),
+        )
+
+
+async def stamp(
+    config: Config,
+    revision: str | Sequence[str],
+    *,
+    purge: bool = False,
+    connection: AsyncConnection | None = None,
+    engine: AsyncEngine | None = None,
+    lock: bool = True,
+) -> MigrationResult:
+    """Set the version table to ``revision`` (one or several) without running anything.
+
+    Args:
+        config: the project configuration.
+        revision: target(s); each replaces the current heads on its own line.
+            ``base`` empties the table.
+        purge: delete every row first (also rows no script defines).
+        connection: run on this connection (see :func:`upgrade`).
+        engine: run on this engine (see :func:`upgrade`).
+        lock: take the migration lock first (see :func:`upgrade`).
+
+    Raises:
+        RevisionError: a target cannot be resolved, or the table names unknown
+            revisions (use ``purge``).
+        DatabaseError: the database cannot be reached.
+    """
+    from whimbrel.runtime.connection import connect
+    from whimbrel.runtime.context import MigrationContext
+    from whimbrel.runtime.version_table import HistoryRecord, now
+
+    targets = as_tuple(revision)
+    if not targets:
+        raise UsageError("stamp needs at least one revision (or 'base')")
+    _, graph = await load_scripts(config)
+    started = time.perf_counter()
+    async with connect(config, connection=connection, engine=engine) as conn:
+        ctx = MigrationContext(conn.connection, config, shared=conn.shared)
+        async with _locked(ctx, lock), _transaction(ctx):
+            before = await ctx.read_heads()
+            if not purge:
+                check_known(graph, before)
+            after = graph.plan_stamp(before, targets, purge=purge)
+            duration = time.perf_counter() - started
+            step = StepResult(
+                revision=" ".join(after) or None,
+                direction="stamp",
+                message=None,
+                duration_s=duration,
+                heads_before=before,
+                heads_after=after,
+            )
+            record = HistoryRecord(
+                revision=step.revision,
+                direction="stamp",
+                heads_before=before,
+                heads_after=after,
+                applied_at=now(),
+                duration_ms=duration * 1000,
+                checksum=None,
+            )
+            if purge and before:
+                # Purging rewrites every row, known or not.
+                ctx.set_heads((), None)
+                await ctx.flush()
+                before_rows: tuple[str, ...] = ()
+            else:
+                before_rows = before
+            if after != before_rows or purge:
+                ctx.set_heads(after, record)
+        return MigrationResult(
+            command="stamp",
+            target=" ".join(targets),
+            database=conn.database,
+            heads_before=before,
+            heads_after=after,
+            steps=(step,),
+            duration_s=time.perf_counter() - started,
+        )
+
+
+async def current(
+    config: Config,
+    *,
+    check_heads: bool = False,
+    connection: AsyncConnection | None = None,
+    engine: AsyncEngine | None = None,
+) -> CurrentResult:
+    """The revisions the database is at. Creates nothing.
+
+    Args:
+        config: the project configuration.
+        check_heads: raise :class:`~whimbrel.errors.NotAtHeadError` unless every
+            revision is applied.
+        connection: run on this connection (see :func:`upgrade`).
+        engine: run on this engine (see :func:`upgrade`).
+
+    Raises:
+        NotAtHeadError: with ``check_heads``, the database is behind.
+        DatabaseError: the database cannot be reached.
+    """
+    from whimbrel.runtime.connection import connect
+
+    scripts, graph = await load_scripts(config)
+    async with connect(config, connection=connection, engine=engine) as conn:
+        exists, heads = await read_heads(config, conn.connection)
+        database = conn.database
+    known = [h for h in heads if h in graph]
+    at_head = len(known) == len(heads) and len(graph.applied(known)) == len(graph)
+    if check_heads and not at_head:
+        raise NotAtHeadError(heads, graph.heads)
+    return CurrentResult(
+        database=database,
+        heads=heads,
+        revisions=tuple(revision_info(scripts, graph, h) for h in known),
+        at_head=at_head,
+        version_table_exists=exists,
+    )
+
+
+async def read_heads(config: Config, connection: AsyncConnection) -> tuple[bool, tuple[str, ...]]:
+    from whimbrel.runtime.version_table import VersionTables
+
+    tables = VersionTables(config.version_table, config.history_table, config.version_table_schema)
+
+    def read(conn: Any) -> tuple[bool, tuple[str, ...]]:
+        if not tables.exists(conn):
+            return False, ()
+        return True, tables.read_existing(conn)
+
+    began = not connection.in_transaction()
+    found = await connection.run_sync(read)
+    if began and connection.in_transaction():
+        # Reading autobegan a transaction: end it, or a later command on this
+        # connection would take it for the caller's and never commit.
+        await connection.rollback()
+    return found
+
+
+async def read_current(
+    config: Config,
+    graph: RevisionGraph,
+    connection: AsyncConnection | None,
+    engine: AsyncEngine | None,
+) -> tuple[str, ...]:
+    from whimbrel.runtime.connection import connect
+
+    async with connect(config, connection=connection, engine=engine) as conn:
+        _, heads = await read_heads(config, conn.connection)
+    check_known(graph, heads)
+    return heads
+
+
+async def ensure_version(
+    config: Config,
+    *,
+    connection: AsyncConnection | None = None,
+    engine: AsyncEngine | None = None,
+) -> EnsureVersionResult:
+    """Create the version and history tables if they do not exist.
+
+    Raises:
+        DatabaseError: the database cannot be reached.
+    """
+    from whimbrel.runtime.connection import connect
+    from whimbrel.runtime.context import MigrationContext
+
+    async with connect(config, connection=connection, engine=engine) as conn:
+        ctx = MigrationContext(conn.connection, config, shared=conn.shared)
+        async with _locked(ctx, True), _transaction(ctx):
+            created = await ctx.ensure_tables()
+        return EnsureVersionResult(
+            database=conn.database, version_table=config.version_table, created=created
+        )
+
+
+async def upgrade_many(config: Config, revision: str = "heads", **kwargs: Any) -> ManyResult:
+    """Upgrade many databases or tenant schemas at once; see :func:`whimbrel.fanout.upgrade_many`.
+
+    Raises:
+        ConfigError: there are no targets.
+        UsageError: bad concurrency, or a target listed twice.
+    """
+    from whimbrel.fanout import upgrade_many as fan_out
+
+    return await fan_out(config, revision, **kwargs)
+
+
+async def current_many(config: Config, **kwargs: Any) -> ManyResult:
+    """The current revisions of many targets; see :func:`whimbrel.fanout.current_many`.
+
+    Raises:
+        ConfigError: there are no targets.
+        UsageError: bad concurrency, or a target listed twice.
+    """
+    from whimbrel.fanout import current_many as fan_out
+
+    return await fan_out(config, **kwargs)
