@@ -8,22 +8,17 @@ file's size and modification time, so a new process re-parses only what changed.
 
 from __future__ import annotations
 
-import ast
 import contextlib
 import hashlib
-import importlib.util
 import json
 import marshal
 import os
 import re
-import sys
 import time
-import types
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from whimbrel._version import __version__
 from whimbrel.errors import (
@@ -34,6 +29,7 @@ from whimbrel.errors import (
     UsageError,
 )
 from whimbrel.script.graph import Revision
+from whimbrel.script.headers import Script, parse_script
 
 if TYPE_CHECKING:
     from whimbrel.config import Config
@@ -49,246 +45,6 @@ _CACHE_FORMAT = f"whimbrel-headers/2 {__version__}"
 # its mtime; such recent entries are not persisted (git calls this "racily clean").
 _RACY_NS = 2_000_000_000
 _REV_ID = re.compile(r"\w+")
-
-
-@dataclass(frozen=True, slots=True)
-class Script:
-    """A revision file, as read from its header without running it."""
-
-    revision: Revision
-    file: str
-    doc: str | None
-    create_date: str | None
-    transactional: bool
-    upgrade_takes_op: bool
-    downgrade_takes_op: bool | None
-    upgrade_is_async: bool
-    downgrade_is_async: bool
-
-    @property
-    def id(self) -> str:
-        return self.revision.revision
-
-    @property
-    def path(self) -> Path:
-        # Built on demand: 5,000 Path objects cost more than reading the header cache.
-        return Path(self.file)
-
-    @property
-    def down_revisions(self) -> tuple[str, ...]:
-        return self.revision.down_revisions
-
-    @property
-    def message(self) -> str | None:
-        return self.revision.message
-
-    @property
-    def has_downgrade(self) -> bool:
-        return self.downgrade_takes_op is not None
-
-    def load_module(self) -> types.ModuleType:
-        """Import the revision file and return it as a fresh module object.
-
-        The module is in ``sys.modules`` only while it executes, so loading a file
-        twice gives two independent modules.
-
-        Raises:
-            ScriptError: The file cannot be imported, or raised while executing; the
-                error names the line in the file and chains the original exception.
-        """
-        digest = hashlib.blake2b(str(self.path).encode(), digest_size=6).hexdigest()
-        stem = re.sub(r"\W", "_", self.id)
-        name = f"whimbrel_versions.{stem}_{digest}"
-        spec = importlib.util.spec_from_file_location(name, self.path)
-        if spec is None or spec.loader is None:
-            raise ScriptError("cannot be imported as a Python module", path=self.path)
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        try:
-            if b"alembic" in self.path.read_bytes():
-                from whimbrel.script.alembic_compat import alembic_names
-
-                with alembic_names():
-                    spec.loader.exec_module(module)
-            else:
-                spec.loader.exec_module(module)
-        except SyntaxError as e:
-            raise ScriptError(f"syntax error: {e.msg}", path=self.path, lineno=e.lineno) from e
-        except Exception as e:
-            raise ScriptError(
-                f"importing the revision file failed: {type(e).__name__}: {e}",
-                path=self.path,
-                lineno=_traceback_line(e, str(self.path)),
-            ) from e
-        finally:
-            sys.modules.pop(name, None)
-        return module
-
-
-def _traceback_line(error: BaseException, filename: str) -> int | None:
-    line = None
-    tb = error.__traceback__
-    while tb is not None:
-        if tb.tb_frame.f_code.co_filename == filename:
-            line = tb.tb_lineno
-        tb = tb.tb_next
-    return line
-
-
-# --------------------------------------------------------------------- header parsing
-
-_HEADER_NAMES = frozenset(
-    {"revision", "down_revision", "branch_labels", "depends_on", "transactional"}
-)
-_CREATE_DATE = re.compile(r"^[ \t]*Create Date:[ \t]*(.*?)[ \t]*$", re.MULTILINE)
-
-
-def parse_script(path: Path, source: bytes | None = None) -> Script:
-    """Read the header of the revision file at ``path`` without executing it.
-
-    Args:
-        path: The file; its text is read unless ``source`` is given.
-        source: The file's content, when already read.
-
-    Returns:
-        The parsed script. Its ``revision`` node carries ``path``.
-
-    Raises:
-        ScriptError: The file cannot be read or parsed, lacks ``revision`` or an
-            ``upgrade`` function, or a header variable is not a literal of the right
-            type. The error carries the path and, when known, the line.
-    """
-    if source is None:
-        try:
-            source = path.read_bytes()
-        except OSError as e:
-            raise ScriptError(f"cannot read file: {e.strerror or e}", path=path) from e
-    try:
-        tree = ast.parse(source, filename=str(path))
-    except SyntaxError as e:
-        raise ScriptError(f"syntax error: {e.msg}", path=path, lineno=e.lineno) from e
-    except ValueError as e:  # null bytes, undecodable text
-        raise ScriptError(f"cannot parse: {e}", path=path) from e
-
-    values: dict[str, tuple[Any, int]] = {}
-    functions: dict[str, ast.FunctionDef | ast.AsyncFunctionDef] = {}
-    for node in tree.body:
-        if isinstance(node, ast.Assign):
-            names = [t.id for t in node.targets if isinstance(t, ast.Name)]
-            value = node.value
-        elif isinstance(node, ast.AnnAssign) and node.value is not None:
-            names = [node.target.id] if isinstance(node.target, ast.Name) else []
-            value = node.value
-        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
-            functions[node.name] = node
-            continue
-        else:
-            continue
-        for name in names:
-            if name in _HEADER_NAMES:
-                values[name] = (_literal(name, value, path), node.lineno)
-
-    if "revision" not in values:
-        raise ScriptError(
-            "no 'revision' variable; add e.g. revision = \"1a2b3c4d5e6f\" at module level",
-            path=path,
-        )
-    rev_id, line = values["revision"]
-    if not isinstance(rev_id, str) or not rev_id.strip():
-        raise ScriptError(
-            f"'revision' must be a non-empty string, not {_describe(rev_id)}",
-            path=path,
-            lineno=line,
-        )
-    transactional, line = values.get("transactional", (True, 0))
-    if not isinstance(transactional, bool):
-        raise ScriptError(
-            f"'transactional' must be True or False, not {_describe(transactional)}",
-            path=path,
-            lineno=line,
-        )
-    upgrade = functions.get("upgrade")
-    if upgrade is None:
-        raise ScriptError(
-            "no upgrade() function; define 'def upgrade() -> None:' at module level",
-            path=path,
-        )
-    downgrade = functions.get("downgrade")
-    doc = ast.get_docstring(tree)
-    create_date = None
-    if doc is not None:
-        found = _CREATE_DATE.search(doc)
-        create_date = found.group(1) if found else None
-    return Script(
-        revision=Revision(
-            revision=rev_id,
-            down_revisions=_ids(values, "down_revision", path),
-            branch_labels=_ids(values, "branch_labels", path),
-            depends_on=_ids(values, "depends_on", path),
-            message=_first_line(doc),
-            path=str(path),
-        ),
-        file=str(path),
-        doc=doc,
-        create_date=create_date,
-        transactional=transactional,
-        upgrade_takes_op=_takes_op(upgrade, path),
-        downgrade_takes_op=None if downgrade is None else _takes_op(downgrade, path),
-        upgrade_is_async=isinstance(upgrade, ast.AsyncFunctionDef),
-        downgrade_is_async=isinstance(downgrade, ast.AsyncFunctionDef),
-    )
-
-
-def _literal(name: str, node: ast.expr, path: Path) -> Any:
-    try:
-        return ast.literal_eval(node)
-    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError) as e:
-        raise ScriptError(
-            f"{name!r} must be a literal value, not an expression: Whimbrel reads it "
-            "without running the file",
-            path=path,
-            lineno=node.lineno,
-        ) from e
-
-
-def _ids(values: dict[str, tuple[Any, int]], name: str, path: Path) -> tuple[str, ...]:
-    value, line = values.get(name, (None, 0))
-    if value is None:
-        return ()
-    if isinstance(value, str) and value:
-        return (value,)
-    if isinstance(value, tuple | list) and all(isinstance(v, str) and v for v in value):
-        return tuple(value)
-    raise ScriptError(
-        f"{name!r} must be None, a string or a tuple of non-empty strings, not {_describe(value)}",
-        path=path,
-        lineno=line,
-    )
-
-
-def _takes_op(fn: ast.FunctionDef | ast.AsyncFunctionDef, path: Path) -> bool:
-    args = fn.args
-    positional = len(args.posonlyargs) + len(args.args)
-    required = positional - len(args.defaults)
-    if required > 1 or any(default is None for default in args.kw_defaults):
-        raise ScriptError(
-            f"{fn.name}() must take no arguments or one (op), "
-            f"but it requires {max(required, 0)} positional and "
-            f"{sum(d is None for d in args.kw_defaults)} keyword arguments",
-            path=path,
-            lineno=fn.lineno,
-        )
-    return positional > 0 or args.vararg is not None
-
-
-def _describe(value: object) -> str:
-    return f"{type(value).__name__} {value!r}"
-
-
-def _first_line(doc: str | None) -> str | None:
-    if doc is None:
-        return None
-    return next((line.strip() for line in doc.splitlines() if line.strip()), None)
 
 
 # ------------------------------------------------------------------------ the cache
