@@ -1,0 +1,176 @@
+"""Subcommands that migrate or read a database."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from typing import Annotated, Any
+
+import typer
+
+from whimbrel import command
+from whimbrel.cli import output
+from whimbrel.cli.app import (
+    _REVISION_ARGS,
+    JsonOption,
+    RevisionArg,
+    VerboseOption,
+    _emit,
+    _options,
+    _run,
+    app,
+)
+
+
+def _progress(ctx: typer.Context) -> Callable[[Any], None] | None:
+    """A step listener: a progress bar on a terminal, one line per step otherwise."""
+    if _options(ctx).quiet:
+        return None
+    if sys.stderr.isatty():
+
+        def bar(event: Any) -> None:
+            line = output.render_progress(event, done=event.phase == "end")
+            end = "\n" if event.phase == "end" and event.index == event.total else ""
+            print(f"\r\x1b[2K{line}", end=end, file=sys.stderr, flush=True)
+
+        return bar
+
+    def show(event: Any) -> None:
+        if event.phase == "end":
+            print(output.render_step(event), file=sys.stderr)
+
+    return show
+
+
+NoLockOption = Annotated[
+    bool,
+    typer.Option("--no-lock", help="Do not take the migration lock (one runner only!)."),
+]
+
+AllOption = Annotated[
+    bool,
+    typer.Option("--all", help="Every configured target (targets, tenant_schemas)."),
+]
+ConcurrencyOption = Annotated[
+    int, typer.Option("--concurrency", help="With --all: targets run at once.", min=1)
+]
+
+
+def _target_progress(ctx: typer.Context) -> Callable[[Any], None] | None:
+    """A target listener printing one line per finished target to stderr."""
+    if _options(ctx).quiet:
+        return None
+
+    def show(outcome: Any) -> None:
+        print(output.render_target(outcome), file=sys.stderr)
+
+    return show
+
+
+def _finish_many(ctx: typer.Context, many: Any, as_json: bool) -> None:
+    _emit(ctx, output.render(many, as_json=as_json))
+    if not many.ok:
+        raise typer.Exit(1)
+
+
+@app.command(context_settings=_REVISION_ARGS)
+def upgrade(
+    ctx: typer.Context,
+    revision: RevisionArg = "heads",
+    no_lock: NoLockOption = False,
+    allow_changed: Annotated[
+        bool,
+        typer.Option("--allow-changed", help="Run even if applied revision files were edited."),
+    ] = False,
+    all_targets: AllOption = False,
+    concurrency: ConcurrencyOption = 8,
+    stop_on_error: Annotated[
+        bool, typer.Option("--stop-on-error", help="With --all: stop at the first failure.")
+    ] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Upgrade the database to a later revision (default: every head)."""
+    if all_targets:
+        many = _run(
+            ctx,
+            command.upgrade_many,
+            revision,
+            concurrency=concurrency,
+            stop_on_error=stop_on_error,
+            on_target=_target_progress(ctx),
+        )
+        _finish_many(ctx, many, as_json)
+        return
+    result = _run(
+        ctx,
+        command.upgrade,
+        revision,
+        on_step=_progress(ctx),
+        lock=not no_lock,
+        allow_changed=allow_changed,
+    )
+    _emit(ctx, output.render(result, as_json=as_json))
+
+
+@app.command(context_settings=_REVISION_ARGS)
+def downgrade(
+    ctx: typer.Context,
+    revision: Annotated[str, typer.Argument(help="Target revision (base, id, -N, label@base).")],
+    no_lock: NoLockOption = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Revert the database to an earlier revision."""
+    result = _run(ctx, command.downgrade, revision, on_step=_progress(ctx), lock=not no_lock)
+    _emit(ctx, output.render(result, as_json=as_json))
+
+
+@app.command(context_settings=_REVISION_ARGS)
+def stamp(
+    ctx: typer.Context,
+    revisions: Annotated[list[str], typer.Argument(help="Revision(s) to record, or base.")],
+    purge: Annotated[
+        bool, typer.Option("--purge", help="Delete every version row first.")
+    ] = False,
+    no_lock: NoLockOption = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Set the version table to the given revision(s) without running migrations."""
+    result = _run(ctx, command.stamp, revisions, purge=purge, lock=not no_lock)
+    _emit(ctx, output.render(result, as_json=as_json))
+
+
+@app.command()
+def current(
+    ctx: typer.Context,
+    verbose: VerboseOption = False,
+    check_heads: Annotated[
+        bool,
+        typer.Option("--check-heads", help="Exit with code 1 unless the database is at head."),
+    ] = False,
+    all_targets: AllOption = False,
+    concurrency: ConcurrencyOption = 8,
+    as_json: JsonOption = False,
+) -> None:
+    """Show the revision(s) the database is at."""
+    if all_targets:
+        many = _run(ctx, command.current_many, concurrency=concurrency)
+        _finish_many(ctx, many, as_json)
+        return
+    result = _run(ctx, command.current, check_heads=check_heads)
+    _emit(ctx, output.render(result, as_json=as_json, verbose=verbose))
+
+
+@app.command()
+def verify(ctx: typer.Context, as_json: JsonOption = False) -> None:
+    """Check applied revision files against their checksums; exit 1 on any finding."""
+    result = _run(ctx, command.verify)
+    _emit(ctx, output.render(result, as_json=as_json))
+    if not result.ok:
+        raise typer.Exit(1)
+
+
+@app.command("ensure-version")
+def ensure_version(ctx: typer.Context, as_json: JsonOption = False) -> None:
+    """Create the version and history tables if they do not exist."""
+    result = _run(ctx, command.ensure_version)
+    _emit(ctx, output.render(result, as_json=as_json))
