@@ -354,9 +354,15 @@ def app(n: int) -> sa.MetaData:
     return md
 
 
-async def test_reflection_is_a_fixed_number_of_queries(pg_db: TestDatabase) -> None:
+@pytest.mark.parametrize("dialect", ["sqlite", "postgresql"])
+async def test_reflection_is_a_fixed_number_of_queries(dialect: str, tmp_path: Path) -> None:
+    async for db in provision(dialect, tmp_path):
+        await _fixed_number_of_queries(db)
+
+
+async def _fixed_number_of_queries(db: TestDatabase) -> None:
     small, large = app(3), app(40)
-    engine = create_async_engine(pg_db.url)
+    engine = create_async_engine(db.url)
     try:
         async with engine.begin() as conn:
             await conn.run_sync(small.create_all)

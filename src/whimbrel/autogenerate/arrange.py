@@ -25,7 +25,7 @@ from whimbrel.operations.constraint_ops import (
     DropConstraintOp,
     DropIndexOp,
 )
-from whimbrel.operations.misc_ops import BatchAlterTableOp, ModifyTableOps
+from whimbrel.operations.misc_ops import BatchAlterTableOp, BatchOptions, ModifyTableOps
 from whimbrel.operations.table_ops import (
     AddColumnOp,
     AlterColumnOp,
@@ -94,6 +94,19 @@ def _column_is_referenced(op: DropColumnOp, db: DbSchema | None) -> bool:
     )
 
 
+def _needs_forced_rebuild(op: MigrateOperation) -> bool:
+    if not isinstance(op, AddColumnOp):
+        return False
+    column = op.column
+    return not column.nullable and column.server_default is None and column.computed is None
+
+
+def inner_ops(group: ModifyTableOps) -> list[MigrateOperation]:
+    """The operations of a group in both directions (its own, and its reverse's)."""
+    reversed_group = reverse_one(group)
+    return [*group.ops, *getattr(reversed_group, "ops", ())]
+
+
 def to_batch(
     ops: list[MigrateOperation],
     *,
@@ -112,13 +125,15 @@ def to_batch(
         if render_as_batch is True:
             wanted = any(not isinstance(o, NoteOp) for o in op.ops)
         elif dialect_name == "sqlite":
-            reversed_group = reverse_ops([op])[0]
-            inner = [*op.ops, *getattr(reversed_group, "ops", ())]
-            wanted = any(_sqlite_needs_rebuild(o, db) for o in inner)
+            wanted = any(_sqlite_needs_rebuild(o, db) for o in inner_ops(op))
         else:
             wanted = False
         if wanted:
-            out.append(BatchAlterTableOp(op.table_name, op.ops, schema=op.schema))
+            options = BatchOptions()
+            if dialect_name == "sqlite" and any(_needs_forced_rebuild(o) for o in inner_ops(op)):
+                # ADD COLUMN ... NOT NULL without a default only works by rebuilding.
+                options = BatchOptions(recreate="always")
+            out.append(BatchAlterTableOp(op.table_name, op.ops, schema=op.schema, options=options))
         else:
             out.append(op)
     return out

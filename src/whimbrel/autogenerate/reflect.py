@@ -198,6 +198,33 @@ def reflect_schema(
     return out
 
 
+class _DialectSource:
+    """``get_multi_*`` straight from the dialect, on a stand-in connection."""
+
+    def __init__(self, connection: Any) -> None:
+        self.connection = connection
+        self.dialect = connection.dialect
+        self.info_cache: dict[Any, Any] = {}
+
+    def __getattr__(self, name: str) -> Callable[..., dict[Any, Any]]:
+        from sqlalchemy.engine.reflection import ObjectKind, ObjectScope
+
+        method = getattr(self.dialect, name)
+
+        def call(**kw: Any) -> dict[Any, Any]:
+            return dict(
+                method(
+                    self.connection,
+                    kind=ObjectKind.TABLE,
+                    scope=ObjectScope.DEFAULT,
+                    info_cache=self.info_cache,
+                    **kw,
+                )
+            )
+
+        return call
+
+
 def _reflect_tables(
     inspector: Inspector,
     connection: Connection,
@@ -207,17 +234,27 @@ def _reflect_tables(
     filter_names: list[str] | None,
 ) -> None:
     dialect = connection.dialect
+    source: Any = inspector
+    index_sql: dict[str, str] | None = None
+    if dialect.name == "sqlite" and schema is None:
+        from whimbrel.autogenerate.reflect_sqlite import prefetch
+
+        prefetched = prefetch(connection)
+        if prefetched is not None:
+            source = _DialectSource(prefetched)
+            index_sql = prefetched.index_sql
+            filter_names = kept
     kw: dict[str, Any] = {"schema": schema, "filter_names": filter_names}
     with warnings.catch_warnings():
         # SQLite cannot reflect expression indexes; they are read from sqlite_master below.
         warnings.filterwarnings("ignore", "Skipped unsupported reflection of expression")
-        columns = inspector.get_multi_columns(**kw)
-        pks = inspector.get_multi_pk_constraint(**kw)
-        fks = inspector.get_multi_foreign_keys(**kw)
-        indexes = inspector.get_multi_indexes(**kw)
-        uniques = inspector.get_multi_unique_constraints(**kw)
-        checks = inspector.get_multi_check_constraints(**kw)
-        comments = inspector.get_multi_table_comment(**kw) if dialect.supports_comments else {}
+        columns = source.get_multi_columns(**kw)
+        pks = source.get_multi_pk_constraint(**kw)
+        fks = source.get_multi_foreign_keys(**kw)
+        indexes = source.get_multi_indexes(**kw)
+        uniques = source.get_multi_unique_constraints(**kw)
+        checks = source.get_multi_check_constraints(**kw)
+        comments = source.get_multi_table_comment(**kw) if dialect.supports_comments else {}
     default = out.default_schema
     for name in kept:
         key = (schema, name)
@@ -237,7 +274,7 @@ def _reflect_tables(
         table.comment = comment.get("text") or None
         out.tables[(schema, name)] = table
     if dialect.name == "sqlite":
-        _sqlite_expression_indexes(connection, out, schema)
+        _sqlite_expression_indexes(connection, out, schema, index_sql)
 
 
 def _column(c: Any) -> DbColumn:
@@ -329,18 +366,37 @@ _CREATE_INDEX = re.compile(
 )
 
 
-def _sqlite_expression_indexes(connection: Connection, out: DbSchema, schema: str | None) -> None:
-    master = f'"{schema}".sqlite_master' if schema else "sqlite_master"
-    rows = connection.execute(
-        text(f"SELECT tbl_name, name, sql FROM {master} WHERE type = 'index' AND sql IS NOT NULL")
-    ).all()
+def _sqlite_expression_indexes(
+    connection: Connection,
+    out: DbSchema,
+    schema: str | None,
+    index_sql: dict[str, str] | None = None,
+) -> None:
+    if index_sql is not None:
+        rows = [(_index_table(sql), name, sql) for name, sql in index_sql.items()]
+    else:
+        master = f'"{schema}".sqlite_master' if schema else "sqlite_master"
+        rows = [
+            tuple(r)
+            for r in connection.execute(
+                text(
+                    f"SELECT tbl_name, name, sql FROM {master} "
+                    "WHERE type = 'index' AND sql IS NOT NULL"
+                )
+            )
+        ]
     for table_name, index_name, sql in rows:
-        table = out.tables.get((schema, table_name))
+        table = out.tables.get((schema, str(table_name)))
         if table is None or any(ix.name == index_name for ix in table.indexes):
             continue
         parsed = parse_sqlite_index(sql)
         if parsed is not None:
             table.indexes.append(parsed)
+
+
+def _index_table(sql: str) -> str | None:
+    match = _CREATE_INDEX.match(sql)
+    return None if match is None else match["table"].strip('"`[]')
 
 
 def parse_sqlite_index(sql: str) -> DbIndex | None:

@@ -158,6 +158,8 @@ class Renderer:
         kw: dict[str, Node] = {}
         if op.schema is not None:
             kw["schema"] = _str(op.schema)
+        if op.options.recreate != "auto":
+            kw["recreate"] = _str(op.options.recreate)
         head = Call.of("op.batch_alter_table", _str(op.table_name), **kw)
         lines = lay_out(head, indent, self.line_length, prefix="with ", suffix=" as batch_op:")
         inner = self.lines(op.ops, indent + 4, "batch_op")
@@ -359,7 +361,7 @@ class Renderer:
                 kw["existing_type"] = self.types.type(op.existing_type)
             if op.existing_nullable is not None:
                 kw["existing_nullable"] = Atom(repr(op.existing_nullable))
-            if op.existing_server_default not in (False, None):
+            if op.existing_server_default is not False and op.existing_server_default is not None:
                 kw["existing_server_default"] = self.types.sql(op.existing_server_default)
             if op.existing_comment is not None:
                 kw["existing_comment"] = _str(op.existing_comment)

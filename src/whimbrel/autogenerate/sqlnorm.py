@@ -10,6 +10,7 @@ running.
 
 from __future__ import annotations
 
+import functools
 import re
 from decimal import Decimal, InvalidOperation
 
@@ -49,6 +50,7 @@ _PAREN_ATOM = re.compile(r"(?<![\w\]])\((\w+|'(?:[^']|'')*')\)")
 _NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$", re.IGNORECASE)
 
 
+@functools.lru_cache(maxsize=8192)
 def normalize_sql(sql: str) -> str:
     """A canonical form of an SQL expression (checks, index expressions, computed).
 
@@ -103,6 +105,7 @@ def _closes_at_end(sql: str) -> bool:
     return False
 
 
+@functools.lru_cache(maxsize=8192)
 def normalize_default(sql: str | None) -> str | None:
     """A canonical form of a server default, or ``None`` for no default.
 

@@ -63,6 +63,14 @@ class CompareContext:
     db: DbSchema
     _built: dict[TableKey, Table] = field(default_factory=dict)
     _built_metadata: MetaData = field(default_factory=MetaData)
+    _compiler: DDLCompiler | None = None
+
+    @property
+    def compiler(self) -> DDLCompiler:
+        """A DDL compiler of the dialect, made once."""
+        if self._compiler is None:
+            self._compiler = ddl_compiler(self.dialect)
+        return self._compiler
 
     @property
     def dialect_name(self) -> str:
@@ -129,14 +137,14 @@ class CompareContext:
 
     def compile_expression(self, element: ClauseElement) -> str:
         """An expression as the dialect writes it in DDL (no table prefixes, literals inline)."""
-        compiler = ddl_compiler(self.dialect)
+        compiler = self.compiler
         return str(compiler.sql_compiler.process(element, include_table=False, literal_binds=True))
 
     def default_sql(self, column: Column[Any]) -> str | None:
         """The SQL of a model column's server default (``None`` without one)."""
         if not isinstance(column.server_default, DefaultClause):
             return None
-        compiler = ddl_compiler(self.dialect)
+        compiler = self.compiler
         sql = compiler.get_column_default_string(column)
         return None if sql is None else str(sql)
 

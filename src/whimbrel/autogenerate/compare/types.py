@@ -11,6 +11,7 @@ MariaDB's ``INTEGER(display_width=11)``.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -79,8 +80,9 @@ def type_key(type_: TypeEngine[Any], dialect: Dialect) -> TypeKey | None:
     return parse_type(ddl, dialect.name, bool(getattr(dialect, "is_mariadb", False)))
 
 
+@functools.lru_cache(maxsize=4096)
 def parse_type(ddl: str, dialect_name: str, is_mariadb: bool = False) -> TypeKey:
-    """Reduce compiled DDL (``"INTEGER(11) UNSIGNED"``) to a :class:`TypeKey`."""
+    """Reduce compiled DDL (``"INTEGER(11) UNSIGNED"``) to a :class:`TypeKey` (cached)."""
     collation_match = _COLLATE.search(ddl)
     collation = collation_match.group(1) if collation_match else None
     ddl = _COLLATE.sub("", _CHARSET.sub("", ddl)).strip()

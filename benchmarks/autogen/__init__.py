@@ -1,0 +1,1 @@
+"""The autogenerate suite: a no-difference ``check`` over large schemas, vs Alembic."""
