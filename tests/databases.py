@@ -84,7 +84,7 @@ async def _mariadb(name: str) -> AsyncIterator[TestDatabase]:
     finally:
         async with admin.cursor() as cur:
             await cur.execute(f"DROP DATABASE IF EXISTS `{name}`")
-        admin.close()
+        await admin.ensure_closed()
 
 
 async def provision(dialect: str, tmp_path: Path) -> AsyncGenerator[TestDatabase, None]:
