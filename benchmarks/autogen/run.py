@@ -144,12 +144,18 @@ import sys
 
 import anyio
 
-from whimbrel.autogenerate import check
+from whimbrel.autogenerate import AutogenerateOptions, check
 from whimbrel.config import Config
 
 
+def include_name(name, type_, parents):
+    # `alembic check` creates alembic_version in the same database.
+    return not (type_ == "table" and name == "alembic_version")
+
+
 async def main() -> None:
-    result = await check(Config.load(sys.argv[1]))
+    options = AutogenerateOptions(include_name=include_name)
+    result = await check(Config.load(sys.argv[1]), options=options)
     print(json.dumps({"ok": result.ok, "diffs": len(result.diffs)}))
 
 
