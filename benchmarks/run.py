@@ -303,9 +303,11 @@ def _progress(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
-def run_cli_suite(args: argparse.Namespace, runner: Runner) -> list[CaseResult]:
+def run_cli_suite(
+    args: argparse.Namespace, runner: Runner, results: list[CaseResult]
+) -> list[CaseResult]:
+    """Run the cli suite, appending to ``results`` as each case ends."""
     cases = [c for c in CASES if args.case is None or c.name in args.case]
-    results: list[CaseResult] = []
     for n in args.revisions:
         for shape in args.shape:
             _progress(f"generating {n} revisions ({shape})…")
@@ -323,8 +325,9 @@ def run_cli_suite(args: argparse.Namespace, runner: Runner) -> list[CaseResult]:
 
 
 def run_runtime_suite(
-    args: argparse.Namespace, runner: Runner, env: Mapping[str, str]
+    args: argparse.Namespace, runner: Runner, env: Mapping[str, str], results: list[CaseResult]
 ) -> list[CaseResult]:
+    """Run the runtime suite, appending to ``results`` as each case ends."""
     server: databases.Postgres | None = args.postgres_url
     if server is None:
         # A database of this run's own: nothing else on the server can drop it mid-run.
@@ -343,7 +346,7 @@ def run_runtime_suite(
         postgres=server,
     )
     return runtime.run_suite(
-        suite, runner, work_dir=WORK_DIR, psql=psql, env=env, progress=_progress
+        suite, runner, work_dir=WORK_DIR, psql=psql, env=env, progress=_progress, results=results
     )
 
 
@@ -418,19 +421,25 @@ def exclusive(lock_file: Path) -> Iterator[None]:
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     env = subprocess_env()
+    results: list[CaseResult] = []
+    failed = False
     with exclusive(WORK_DIR / ".lock"):
         load_before = os.getloadavg()
         try:
             runner = _runner(args, env)
             if args.suite == "cli":
-                results = run_cli_suite(args, runner)
+                run_cli_suite(args, runner, results)
             else:
-                results = run_runtime_suite(args, runner, env)
+                run_runtime_suite(args, runner, env, results)
         except BenchmarkError as e:
             print(f"error: {e}", file=sys.stderr)
-            return 2
+            if not results:
+                return 2
+            failed = True
 
     _print_report(args, results, load_before[0])
+    if failed:
+        print("\n(partial: the run stopped at the error above; these cases had finished)")
     if args.json is not None:
         meta = {
             "suite": args.suite,
@@ -444,9 +453,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             "cpus": os.cpu_count(),
             "loadavg_before": load_before[0],
             "timestamp": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            "complete": not failed,
         }
         args.json.write_text(json.dumps(results_to_json(results, meta), indent=2) + "\n")
-    return 0
+    return 2 if failed else 0
 
 
 if __name__ == "__main__":

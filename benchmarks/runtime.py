@@ -267,9 +267,14 @@ def run_suite(
     psql: Path | None,
     env: Mapping[str, str],
     progress: Callable[[str], None] = lambda message: None,
+    results: list[CaseResult] | None = None,
 ) -> list[CaseResult]:
-    """Generate each project, run its cases, drop its databases; return every result."""
-    results: list[CaseResult] = []
+    """Generate each project, run its cases, drop its databases; return every result.
+
+    Results are appended to ``results`` (a new list if not given) as each case ends, so
+    a caller keeps the finished cases when a later one raises.
+    """
+    results = [] if results is None else results
     for dialect in suite.dialects:
         for n in suite.revisions:
             progress(f"generating {n} revisions ({suite.shape}) for {dialect}…")

@@ -616,6 +616,7 @@ class InProcessAlembic:
 
     tools: tuple[str, ...] = (ALEMBIC,)
     stop_at: str | None = None
+    fail_on: str | None = None
     calls: list[tuple[str, ...]] = field(default_factory=list)
 
     def run(self, tool: str, argv: tuple[str, ...], cwd: Path) -> tuple[float, str]:
@@ -629,6 +630,8 @@ class InProcessAlembic:
         verb, target = (a for a in args if a != "--sql")
         if verb == "upgrade" and self.stop_at is not None:
             target = self.stop_at
+        if verb == self.fail_on:
+            raise BenchmarkError(f"`alembic {verb}` exited 1")
         out = io.StringIO()
         with contextlib.chdir(cwd):
             cfg = Config(ini, output_buffer=out)
@@ -664,6 +667,22 @@ def test_runtime_suite_aborts_when_a_run_falls_short(tmp_path: Path) -> None:
     with pytest.raises(BenchmarkError, match=r"5 columns, expected 6"):
         runtime.run_suite(suite, fake, work_dir=tmp_path, psql=None, env={})
     assert len(fake.calls) == 1  # the cold run already aborts
+
+
+def test_runtime_suite_keeps_finished_cases_when_one_fails(tmp_path: Path) -> None:
+    suite = runtime.Suite(dialects=("sqlite",), revisions=(4,), repeat=1)
+    results: list[CaseResult] = []
+    with pytest.raises(BenchmarkError, match="alembic downgrade"):
+        runtime.run_suite(
+            suite,
+            InProcessAlembic(fail_on="downgrade"),
+            work_dir=tmp_path,
+            psql=None,
+            env={},
+            results=results,
+        )
+    assert [r.case for r in results] == ["upgrade"]
+    assert not list((tmp_path / "runtime-sqlite-linear-4-s0").glob("bench.db*"))
 
 
 def test_floor_scripts_from_alembic_offline(tmp_path: Path) -> None:
