@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import gc
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
@@ -25,3 +26,11 @@ async def transactional_database(
     """A fresh database on each dialect with transactional DDL."""
     async for db in provision(request.param, tmp_path):
         yield db
+
+
+@pytest.fixture(autouse=True)
+def _collect_garbage_per_test() -> Iterator[None]:
+    """Collect garbage after each test, so that a connection a test leaks is reported
+    (as a ResourceWarning, an error here) in that test rather than in a later one."""
+    yield
+    gc.collect()
