@@ -457,3 +457,27 @@ async def test_rendered_for_postgresql_batch_on_request(
     assert 'with op.batch_alter_table("users") as batch_op:' in made.path.read_text()
     await command.upgrade(cfg)
     assert (await check(cfg, metadata=models)).ok
+
+
+async def test_postgresql_casts_across_kinds_of_data(pg_db: TestDatabase, tmp_path: Path) -> None:
+    await run_sql(
+        pg_db.url,
+        "CREATE TABLE users (id INTEGER PRIMARY KEY, age VARCHAR(10), active INTEGER)",
+        "INSERT INTO users VALUES (1, '42', 1), (2, NULL, 0)",
+    )
+    cfg = project(tmp_path, pg_db.url)
+    models = users(sa.Column("age", sa.Integer()), sa.Column("active", sa.Boolean()))
+    made = await autogenerate_revision(cfg, message="types", metadata=models)
+    text = joined(made.path.read_text())
+    assert 'postgresql_using="age::INTEGER"' in text
+    assert 'postgresql_using="active::BOOLEAN"' in text
+    await command.upgrade(cfg)
+    assert (await check(cfg, metadata=models)).ok
+    engine = create_async_engine(pg_db.url)
+    try:
+        async with engine.connect() as conn:
+            rows = (await conn.exec_driver_sql("SELECT age, active FROM users ORDER BY id")).all()
+    finally:
+        await engine.dispose()
+    assert [tuple(r) for r in rows] == [(42, True), (None, False)]
+    await command.downgrade(cfg, "base")

@@ -12,12 +12,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 from whimbrel.operations.misc_ops import AddEnumValueOp, ExecuteSQLOp, ModifyTableOps
 from whimbrel.operations.opbase import MigrateOperation
+from whimbrel.operations.table_ops import AlterColumnOp
 
-__all__ = ("NoteOp", "ReversibleAddEnumValueOp", "ReversibleSQLOp")
+__all__ = ("CastingAlterColumnOp", "NoteOp", "ReversibleAddEnumValueOp", "ReversibleSQLOp")
 
 
 @dataclass(frozen=True, eq=False)
@@ -120,3 +121,20 @@ class ReversibleAddEnumValueOp(AddEnumValueOp):
             for i, sql in enumerate(self.restore_statements)
         )
         return ModifyTableOps(self.enum_name, steps, schema=self.schema)
+
+
+@dataclass(frozen=True, eq=False)
+class CastingAlterColumnOp(AlterColumnOp):
+    """``alter_column`` whose type change needs ``USING`` both ways (PostgreSQL).
+
+    Attributes:
+        reverse_using: the ``postgresql_using`` of the reverse type change.
+    """
+
+    reverse_using: str | None = None
+
+    def reverse(self) -> AlterColumnOp:
+        reversed_op = super().reverse()
+        values = {f.name: getattr(reversed_op, f.name) for f in fields(AlterColumnOp)}
+        values["postgresql_using"] = self.reverse_using
+        return CastingAlterColumnOp(**values, reverse_using=self.postgresql_using)

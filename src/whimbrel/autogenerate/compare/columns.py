@@ -8,13 +8,14 @@ from sqlalchemy import Column, Computed, Identity, text
 from sqlalchemy.schema import DefaultClause
 
 from whimbrel.autogenerate.build import build_column, is_serial_default
-from whimbrel.autogenerate.compare.types import types_differ
-from whimbrel.autogenerate.ops import NoteOp, ReversibleSQLOp
+from whimbrel.autogenerate.compare.types import compile_type, family, type_key, types_differ
+from whimbrel.autogenerate.ops import CastingAlterColumnOp, NoteOp, ReversibleSQLOp
 from whimbrel.autogenerate.sqlnorm import normalize_default, normalize_sql
 from whimbrel.operations.table_ops import AddColumnOp, AlterColumnOp, DropColumnOp
 
 if TYPE_CHECKING:
     from sqlalchemy import Table
+    from sqlalchemy.types import TypeEngine
 
     from whimbrel.autogenerate.compare.context import CompareContext, TableChanges
     from whimbrel.autogenerate.reflect import DbColumn, DbTable
@@ -102,9 +103,11 @@ def compare_column(
     kw: dict[str, Any] = {}
     if _type_changed(ctx, column, db_column):
         kw["type_"] = column.type
-        using = _postgresql_using(ctx, column)
-        if using is not None:
+        using = _postgresql_using(ctx, column.name, column.type, db_column.type)
+        back = _postgresql_using(ctx, column.name, db_column.type, column.type)
+        if using is not None or back is not None:
             kw["postgresql_using"] = using
+            kw["reverse_using"] = back
     # A primary key is NOT NULL anyway (SQLite reports INTEGER PRIMARY KEY as nullable).
     if column.nullable != db_column.nullable and not column.primary_key:
         kw["nullable"] = column.nullable
@@ -118,13 +121,14 @@ def compare_column(
     ):
         kw["comment"] = column.comment or None
     if kw:
+        op_class = CastingAlterColumnOp if "reverse_using" in kw else AlterColumnOp
         existing_default = (
             None
             if db_column.default is None or is_serial_default(db_column)
             else text(db_column.default)
         )
         changes.alter_columns.append(
-            AlterColumnOp(
+            op_class(
                 db_table.name,
                 db_column.name,
                 schema=db_table.schema,
@@ -151,19 +155,25 @@ def _type_changed(ctx: CompareContext, column: Column[Any], db_column: DbColumn)
     return differ
 
 
-def _postgresql_using(ctx: CompareContext, column: Column[Any]) -> str | None:
+def _postgresql_using(
+    ctx: CompareContext, name: str, type_: TypeEngine[Any], from_type: TypeEngine[Any]
+) -> str | None:
+    """``USING col::type`` where PostgreSQL will not cast ``from_type`` by itself."""
     from sqlalchemy import Enum
 
     if ctx.dialect_name != "postgresql":
         return None
-    type_ = column.type
+    quote = ctx.dialect.identifier_preparer.quote
     if isinstance(type_, Enum) and type_.native_enum and type_.name:
-        quote = ctx.dialect.identifier_preparer.quote
-        name = quote(type_.name)
+        enum = quote(type_.name)
         if type_.schema:
-            name = f"{quote(type_.schema)}.{name}"
-        return f"{quote(column.name)}::text::{name}"
-    return None
+            enum = f"{quote(type_.schema)}.{enum}"
+        return f"{quote(name)}::text::{enum}"
+    old, new = type_key(from_type, ctx.dialect), type_key(type_, ctx.dialect)
+    ddl = compile_type(type_, ctx.dialect)
+    if ddl is None or family(old) == family(new) or family(new) == "string":
+        return None  # an implicit or assignment cast exists
+    return f"{quote(name)}::{ddl}"
 
 
 def _default_changed(ctx: CompareContext, column: Column[Any], db_column: DbColumn) -> bool:
