@@ -3,6 +3,8 @@ one target made to fail, the rest complete, and a re-run finishes it."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
 
 import pytest
@@ -10,7 +12,7 @@ from projects import snapshot, table_rev, write_project
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from databases import provision
+from databases import TestDatabase, provision
 from whimbrel import command
 from whimbrel.fanout import Target, TargetResult
 from whimbrel.results import CurrentResult, MigrationResult
@@ -107,15 +109,19 @@ async def test_fifty_postgresql_tenant_schemas(tmp_path: Path) -> None:
         assert public == 0
 
 
+@asynccontextmanager
+async def _fresh(dialect: str, path: Path) -> AsyncIterator[TestDatabase]:
+    # Resumed to its end on exit (not aclose()d), so provision's cleanup runs.
+    async for db in provision(dialect, path):
+        yield db
+
+
 async def test_several_mariadb_databases(tmp_path: Path) -> None:
-    dbs = []
-    iterators = []
-    for i in range(4):
-        it = provision("mariadb", tmp_path / str(i))
-        (tmp_path / str(i)).mkdir()
-        dbs.append(await it.__anext__())
-        iterators.append(it)
-    try:
+    async with AsyncExitStack() as stack:
+        dbs = []
+        for i in range(4):
+            (tmp_path / str(i)).mkdir()
+            dbs.append(await stack.enter_async_context(_fresh("mariadb", tmp_path / str(i))))
         cfg = write_project(tmp_path / "proj", dbs[0].url, CHAIN)
         targets = [Target(name=f"db{i}", url=db.url) for i, db in enumerate(dbs)]
         await _execute(dbs[2].url, "CREATE TABLE t_f2 (id INTEGER PRIMARY KEY)")
@@ -127,6 +133,3 @@ async def test_several_mariadb_databases(tmp_path: Path) -> None:
         again = await command.upgrade_many(cfg, targets=targets, concurrency=4)
         assert again.ok
         assert (await snapshot(dbs[2].url, cfg))["heads"] == ["f2"]
-    finally:
-        for it in iterators:
-            await it.aclose()
