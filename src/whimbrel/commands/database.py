@@ -213,9 +213,16 @@ class _locked:
         if self.lock is not None:
             await self.lock.acquire()
 
-    async def __aexit__(self, *_: object) -> None:
-        if self.lock is not None:
+    async def __aexit__(self, exc_type: type[BaseException] | None, *_: object) -> None:
+        if self.lock is None:
+            return
+        try:
             await self.lock.release()
+        except Exception:
+            # The connection may be gone (the reason the run failed): the original
+            # error is the one to report; the server drops the lock with the session.
+            if exc_type is None:
+                raise
 
 
 class _transaction:

@@ -122,5 +122,7 @@ class SQLiteImpl(DefaultImpl):
             constant = default is None or (
                 isinstance(default, DefaultClause) and isinstance(default.arg, str)
             )
-            return not constant or column.primary_key or bool(column.unique)
+            # SQLite cannot ADD COLUMN ... NOT NULL without a default.
+            not_null_bare = not column.nullable and default is None
+            return not constant or column.primary_key or bool(column.unique) or not_null_bare
         return True
