@@ -68,6 +68,9 @@ from whimbrel.commands.tools import (
     check as check,
 )
 from whimbrel.commands.tools import (
+    check_many as check_many,
+)
+from whimbrel.commands.tools import (
     lint as lint,
 )
 from whimbrel.commands.tools import (
@@ -79,6 +82,7 @@ __all__ = (
     "autogenerate",
     "branches",
     "check",
+    "check_many",
     "current",
     "current_many",
     "downgrade",

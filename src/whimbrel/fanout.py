@@ -202,6 +202,31 @@ async def current_many(
     return await _fan_out(config, "current", run, targets, concurrency, False, on_target)
 
 
+async def check_many(
+    config: Config,
+    *,
+    targets: TargetSource | None = None,
+    concurrency: int = 8,
+    on_target: TargetListener | None = None,
+) -> ManyResult:
+    """Compare the models with every target (read-only); a target that differs fails.
+
+    Raises:
+        ConfigError: there are no targets.
+        UsageError: ``concurrency`` is below 1, or a target is listed twice.
+    """
+    from whimbrel import command
+    from whimbrel.errors import CommandError
+
+    async def run(cfg: Config, conn: AsyncConnection | None) -> Any:
+        result = await command.check(cfg, connection=conn)
+        if not result.ok:
+            raise CommandError("differs from the models: " + "; ".join(result.messages))
+        return result
+
+    return await _fan_out(config, "check", run, targets, concurrency, False, on_target)
+
+
 async def _fan_out(
     config: Config,
     name: str,

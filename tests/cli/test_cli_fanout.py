@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -45,3 +46,24 @@ def test_upgrade_all_and_current_all(tmp_path: Path) -> None:
     current = _whimbrel(tmp_path, "current", "--all")
     assert current.returncode == 0
     assert current.stdout.count("t1 (at head)") == 3
+
+
+def test_check_all(tmp_path: Path) -> None:
+    example = Path(__file__).resolve().parents[2] / "migrations_example"
+    project = tmp_path / "shop"
+    shutil.copytree(example, project, ignore=shutil.ignore_patterns("*.db", "__pycache__"))
+    config = project / "whimbrel.toml"
+    config.write_text(
+        config.read_text()
+        + '\ntargets = ["sqlite+aiosqlite:///one.db", "sqlite+aiosqlite:///two.db"]\n'
+    )
+    assert _whimbrel(project, "-q", "upgrade", "--all").returncode == 0
+    clean = _whimbrel(project, "check", "--all")
+    assert clean.returncode == 0, clean.stderr
+    assert clean.stdout.count("matches the models") == 2
+    with sqlite3.connect(project / "two.db") as conn:
+        conn.execute("ALTER TABLE customers ADD COLUMN extra VARCHAR(10)")
+    drift = _whimbrel(project, "check", "--all")
+    assert drift.returncode == 1
+    assert "[FAILED] sqlite+aiosqlite:///two.db: differs from the models" in drift.stdout
+    assert "check: 1/2 target(s) ok" in drift.stdout

@@ -239,6 +239,8 @@ def render_target(outcome: Any) -> str:
     if isinstance(result, MigrationResult):
         after = ", ".join(result.heads_after) or "base"
         return f"[ok] {outcome.target}: {len(result.steps)} step(s), at {after} ({ms:.0f} ms)"
+    if type(result).__name__ == "CheckResult":
+        return f"[ok] {outcome.target}: matches the models"
     if isinstance(result, CurrentResult):
         heads = ", ".join(result.heads) or "base"
         state = "at head" if result.at_head else "behind"
@@ -254,7 +256,7 @@ def _many(result: ManyResult) -> str:
     if failed:
         line += "; failed: " + ", ".join(t.target for t in failed)
         line += " (run the same command again to resume them)"
-    if result.command == "current":
+    if result.command in ("current", "check"):
         return "\n".join([*(render_target(t) for t in result.targets), line])
     return line
 

@@ -24,8 +24,23 @@ from whimbrel.errors import UsageError, WhimbrelError
 
 
 @app.command()
-def check(ctx: typer.Context, as_json: JsonOption = False) -> None:
+def check(
+    ctx: typer.Context,
+    all_targets: Annotated[
+        bool, typer.Option("--all", help="Every configured target (targets, tenant_schemas).")
+    ] = False,
+    concurrency: Annotated[
+        int, typer.Option("--concurrency", help="With --all: targets checked at once.", min=1)
+    ] = 8,
+    as_json: JsonOption = False,
+) -> None:
     """Compare the models with the database; exit 1 and list the differences if any."""
+    if all_targets:
+        many = _run(ctx, command.check_many, concurrency=concurrency)
+        _emit(ctx, output.render(many, as_json=as_json))
+        if not many.ok:
+            raise typer.Exit(1)
+        return
     result = _run(ctx, command.check)
     _emit(ctx, output.render(result, as_json=as_json))
     if not result.ok:

@@ -10,6 +10,7 @@ if TYPE_CHECKING:
     from whimbrel.adopt import AdoptResult
     from whimbrel.autogenerate.results import AutogenerateResult, CheckResult
     from whimbrel.config import Config
+    from whimbrel.fanout import ManyResult
     from whimbrel.lint import LintResult, PlanResult
 
 
@@ -42,6 +43,17 @@ async def check(config: Config, **kwargs: Any) -> CheckResult:
     from whimbrel.autogenerate.api import check as run_check
 
     return await run_check(config, **kwargs)
+
+
+async def check_many(config: Config, **kwargs: Any) -> ManyResult:
+    """``check --all``: compare the models with every target (:func:`whimbrel.fanout.check_many`).
+
+    Raises:
+        ConfigError: there are no targets.
+    """
+    from whimbrel.fanout import check_many as fan_out
+
+    return await fan_out(config, **kwargs)
 
 
 async def lint(

@@ -27,7 +27,6 @@ if TYPE_CHECKING:
 __all__ = ("Script", "parse_script")
 
 
-
 @dataclass(frozen=True, slots=True)
 class Script:
     """A revision file, as read from its header without running it."""
