@@ -310,10 +310,6 @@ def test_generated_revision_is_found_by_get_script(project: Path) -> None:
 
 
 def test_graph(project: Path) -> None:
-    from whimbrel.script import graph
-
-    if not hasattr(graph, "RevisionGraph"):
-        pytest.skip("RevisionGraph not written yet")
     scripts = ScriptDirectory(script_location=project)
     built = scripts.graph()
     assert built.heads == ("c3",)
