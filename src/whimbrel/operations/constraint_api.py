@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -58,11 +59,12 @@ def index_kwargs(
     return frozen_kwargs(options)
 
 
-class ConstraintOperations:
+class ConstraintOperations(ABC):
     """Index, constraint and enum-type operations."""
 
+    @abstractmethod
     def invoke(self, operation: MigrateOperation) -> Any:
-        raise NotImplementedError
+        """Hand an operation to the dialect implementation (provided by Operations)."""
 
     def create_index(
         self,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, TypeAlias
@@ -116,28 +117,29 @@ class DropIndexOp(MigrateOperation):
 
 
 @dataclass(frozen=True, eq=False)
-class AddConstraintOp(MigrateOperation):
+class AddConstraintOp(MigrateOperation, ABC):
     """Base of the operations that add a constraint to an existing table."""
 
     constraint_type: ClassVar[ConstraintType]
 
     @property
+    @abstractmethod
     def constraint_name(self) -> str | None:
-        raise NotImplementedError
+        """The constraint's name, if it has one."""
 
     @property
+    @abstractmethod
     def target_table(self) -> str:
         """The table the constraint is added to."""
-        raise NotImplementedError
 
     @property
+    @abstractmethod
     def target_schema(self) -> str | None:
         """The schema of :attr:`target_table`."""
-        raise NotImplementedError
 
+    @abstractmethod
     def to_constraint(self, table: Table | None = None) -> Constraint:
         """The constraint, attached to ``table`` or to a stand-in table."""
-        raise NotImplementedError
 
     def describe(self) -> str:
         kind = type(self).__name__.removeprefix("Create").removesuffix("Op")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -34,11 +35,12 @@ def to_type(type_: TypeEngine[Any] | type[TypeEngine[Any]] | None) -> TypeEngine
     return type_
 
 
-class TableOperations:
+class TableOperations(ABC):
     """Table and column operations."""
 
+    @abstractmethod
     def invoke(self, operation: MigrateOperation) -> Any:
-        raise NotImplementedError
+        """Hand an operation to the dialect implementation (provided by Operations)."""
 
     def create_table(
         self,
