@@ -38,7 +38,7 @@ from whimbrel.autogenerate.rename import (
 )
 from whimbrel.autogenerate.render import RenderedMigration, render_migration
 from whimbrel.autogenerate.results import AutogenerateResult, CheckResult
-from whimbrel.errors import CommandError, ConfigError, MultipleHeadsError
+from whimbrel.errors import CommandError, ConfigError
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection, Dialect
@@ -428,21 +428,12 @@ async def autogenerate_revision(
     """
     from whimbrel.commands.scripts import as_tuple as _as_tuple
     from whimbrel.commands.scripts import load_scripts as _load
+    from whimbrel.commands.scripts import parents_of_new_revision
     from whimbrel.commands.scripts import resolve_depends_on as _resolve_depends_on
     from whimbrel.commands.scripts import revision_info as _info
 
     scripts, graph = await _load(config)
-    downs: tuple[str, ...] = ()
-    if head != "base":
-        downs = graph.resolve(head)
-        if len(downs) > 1:
-            raise MultipleHeadsError(downs, head)
-        for down in downs:
-            if graph.children(down) and not splice:
-                raise CommandError(
-                    f"revision {down} is not a head; pass --splice to start a new branch "
-                    "from it, or use --head head"
-                )
+    downs = parents_of_new_revision(graph, head, splice=splice)
     labels = _as_tuple(branch_label)
     for label_ in labels:
         owner = graph.label_owner(label_)

@@ -128,6 +128,27 @@ def revision_info(scripts: ScriptDirectory, graph: RevisionGraph, rev_id: str) -
     )
 
 
+def parents_of_new_revision(graph: RevisionGraph, head: str, *, splice: bool) -> tuple[str, ...]:
+    """The ``down_revision`` of a new revision following ``head`` (``base``: none).
+
+    Raises:
+        MultipleHeadsError: ``head`` names several revisions.
+        CommandError: ``head`` is not a head and ``splice`` is off.
+    """
+    if head == "base":
+        return ()
+    downs = graph.resolve(head)
+    if len(downs) > 1:
+        raise MultipleHeadsError(downs, head)
+    for down in downs:
+        if graph.children(down) and not splice:
+            raise CommandError(
+                f"revision {down} is not a head; pass --splice to start a new branch "
+                "from it, or use --head head"
+            )
+    return downs
+
+
 async def revision(
     config: Config,
     *,
@@ -160,17 +181,7 @@ async def revision(
         RevisionError: an identifier cannot be resolved.
     """
     scripts, graph = await load_scripts(config)
-    downs: tuple[str, ...] = ()
-    if head != "base":
-        downs = graph.resolve(head)
-        if len(downs) > 1:
-            raise MultipleHeadsError(downs, head)
-        for down in downs:
-            if graph.children(down) and not splice:
-                raise CommandError(
-                    f"revision {down} is not a head; pass --splice to start a new branch "
-                    "from it, or use --head head"
-                )
+    downs = parents_of_new_revision(graph, head, splice=splice)
     labels = as_tuple(branch_label)
     return await _generate(
         config,
