@@ -151,6 +151,16 @@ def table_rows(
         engine.dispose()
 
 
+def table_names(url: str) -> list[str]:
+    """The tables of the database, sorted."""
+    engine = sa.create_engine(sync_url(url), poolclass=NullPool)
+    try:
+        with engine.connect() as conn:
+            return sorted(sa.inspect(conn).get_table_names())
+    finally:
+        engine.dispose()
+
+
 def execute_sync(url: str, work: Callable[[sa.Connection], None]) -> None:
     engine = sa.create_engine(sync_url(url), poolclass=NullPool)
     try:

@@ -13,6 +13,7 @@ from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from whimbrel.errors import CommandError, OperationError
+from whimbrel.operations.alembic_proxy import alembic_proxies
 from whimbrel.operations.constraint_api import ConstraintOperations
 from whimbrel.operations.misc_ops import BatchOptions, BulkInsertOp, ExecuteSQLOp, Recreate
 from whimbrel.operations.opbase import MigrateOperation, frozen_kwargs
@@ -33,7 +34,13 @@ if TYPE_CHECKING:
     from whimbrel.ddl.impl import DefaultImpl
     from whimbrel.operations.batch import BatchOperations
 
-__all__ = ("MigrationContextLike", "Operations", "bind_operations", "current_operations")
+__all__ = (
+    "MigrationContextLike",
+    "Operations",
+    "bind_operations",
+    "bound_operations",
+    "current_operations",
+)
 
 T = TypeVar("T")
 
@@ -72,12 +79,22 @@ def current_operations() -> Operations:
     return ops
 
 
+def bound_operations() -> Operations | None:
+    """The operations bound to the running step, or ``None`` outside a step."""
+    return _current.get()
+
+
 @contextmanager
 def bind_operations(ops: Operations) -> Iterator[Operations]:
-    """Bind ``ops`` as ``whimbrel.op`` for the duration of the block."""
+    """Bind ``ops`` as ``whimbrel.op`` for the duration of the block.
+
+    A loaded Alembic's ``alembic.op`` and ``alembic.context`` answer with ``ops`` too
+    meanwhile (:func:`~whimbrel.operations.alembic_proxy.alembic_proxies`).
+    """
     token = _current.set(ops)
     try:
-        yield ops
+        with alembic_proxies():
+            yield ops
     finally:
         _current.reset(token)
 

@@ -1,11 +1,12 @@
 """Run revision files written for Alembic unchanged.
 
 While Whimbrel imports a revision file that mentions ``alembic``, the names
-``alembic``, ``alembic.op`` and ``alembic.context`` resolve to Whimbrel's objects:
-``op`` is Whimbrel's operations proxy and ``context`` answers the calls scripts make
-(``get_x_argument``, ``config``, ``get_context``, ``get_bind``,
-``is_offline_mode``). ``sys.modules`` is restored as soon as the import finishes, so
-an installed Alembic keeps working untouched, in the same process too.
+``alembic``, ``alembic.op`` and ``alembic.context`` resolve to Whimbrel's stand-ins
+(:mod:`whimbrel.operations.alembic_proxy`): ``op`` is the running step's operations
+and ``context`` answers the calls scripts make (``get_x_argument``, ``config``,
+``get_context``, ``get_bind``, ``is_offline_mode``); with no Whimbrel step running,
+both defer to the real Alembic. ``sys.modules`` is restored as soon as the import
+finishes, so an installed Alembic keeps working untouched, in the same process too.
 """
 
 from __future__ import annotations
@@ -24,40 +25,10 @@ __all__ = ("alembic_names",)
 _NAMES = ("alembic", "alembic.op", "alembic.context")
 
 
-class _Context:
-    """What ``from alembic import context`` gives a revision file under Whimbrel."""
-
-    def _migration(self) -> Any:
-        from whimbrel.operations.base import current_operations
-
-        return current_operations().get_context()
-
-    @property
-    def config(self) -> Any:
-        return self._migration().config
-
-    def get_x_argument(self, as_dictionary: bool = False) -> Any:
-        x_args: dict[str, str] = self.config.x_args
-        if as_dictionary:
-            return dict(x_args)
-        return [f"{key}={value}" for key, value in x_args.items()]
-
-    def get_context(self) -> Any:
-        return self._migration()
-
-    def get_bind(self) -> Any:
-        from whimbrel.operations.base import current_operations
-
-        return current_operations().get_bind()
-
-    def is_offline_mode(self) -> bool:
-        return False
-
-
 def _shim(real_path: list[str]) -> dict[str, types.ModuleType]:
-    from whimbrel import op
+    from whimbrel.operations.alembic_proxy import ALEMBIC_CONTEXT, ALEMBIC_OP, SHIM_MARKER
 
-    context = _Context()
+    op, context = ALEMBIC_OP, ALEMBIC_CONTEXT
     package = types.ModuleType("alembic", "Whimbrel's stand-in for alembic in revision files")
     # The real package's directory, when Alembic is installed: a module a revision
     # imports may itself import Alembic's submodules (``import alembic.command``).
@@ -68,7 +39,10 @@ def _shim(real_path: list[str]) -> dict[str, types.ModuleType]:
     op_module.__getattr__ = lambda name: getattr(op, name)  # type: ignore[method-assign]
     context_module = types.ModuleType("alembic.context")
     context_module.__getattr__ = lambda name: getattr(context, name)  # type: ignore[method-assign]
-    return {"alembic": package, "alembic.op": op_module, "alembic.context": context_module}
+    modules = {"alembic": package, "alembic.op": op_module, "alembic.context": context_module}
+    for module in modules.values():
+        setattr(module, SHIM_MARKER, True)
+    return modules
 
 
 def _real_path() -> list[str]:
