@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
+
+import pytest
 
 
 def test_cli_start_up_does_not_import_heavy_modules() -> None:
@@ -15,3 +18,40 @@ def test_cli_start_up_does_not_import_heavy_modules() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""
+
+
+def test_only_the_invoked_subcommand_is_built() -> None:
+    from whimbrel.cli.app import app, app_command_names, only_invoked_command
+
+    everything = list(app.registered_commands)
+    with only_invoked_command(["-c", "x.toml", "heads", "-v"]):
+        assert [c.callback.__name__ for c in app.registered_commands if c.callback] == ["heads"]
+    assert app.registered_commands == everything
+    # A global option's value that happens to be a command name is not the command.
+    with only_invoked_command(["--url", "history", "heads"]):
+        assert app_command_names() == ["heads"]
+    # Main help, unknown names and shell completion see every command.
+    for argv in (["--help"], ["hedas"], []):
+        with only_invoked_command(argv):
+            assert app.registered_commands == everything
+
+
+def test_completion_sees_every_command(monkeypatch: pytest.MonkeyPatch) -> None:
+    from whimbrel.cli.app import app, only_invoked_command
+
+    monkeypatch.setenv("_WHIMBREL_COMPLETE", "complete_bash")
+    with only_invoked_command(["heads"]):
+        assert len(app.registered_commands) > 1
+
+
+def test_global_option_value_named_like_a_command(tmp_path: Path) -> None:
+    """``-x history heads`` runs ``heads``, with ``-x`` given the value ``history``."""
+    out = subprocess.run(
+        [sys.executable, "-m", "whimbrel", "-x", "history", "heads"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
+    assert out.returncode == 2
+    assert "-x argument 'history' is not of the form key=value" in out.stderr
+    assert "Traceback" not in out.stderr

@@ -10,11 +10,13 @@ import pytest
 from whimbrel.errors import (
     CommandError,
     DuplicateRevisionError,
+    MissingReferenceError,
     ScriptError,
     UnknownRevisionError,
 )
 from whimbrel.script import directory as directory_module
 from whimbrel.script.directory import CACHE_NAME, Script, ScriptDirectory, parse_script
+from whimbrel.script.graph import RevisionGraph
 
 
 def revision_source(rev: str, down: str | None = None, message: str = "a step") -> str:
@@ -168,7 +170,12 @@ def test_added_and_removed_files(project: Path, parses: list[Path]) -> None:
     assert [s.id for s in scripts.scripts()] == ["b2", "c3", "d4"]
     assert parses == [added]
     cached = marshal.loads(scripts.cache_path.read_bytes().partition(b"\n")[2])
-    assert sorted(Path(k).name for k in cached) == ["b2_step.py", "c3_step.py", "d4_step.py"]
+    assert sorted(Path(k).name for k in cached["rows"]) == [
+        "b2_step.py",
+        "c3_step.py",
+        "d4_step.py",
+    ]
+    assert cached["listing"].keys() == cached["rows"].keys()
 
 
 def test_persisted_cache_used_by_new_instance(project: Path, parses: list[Path]) -> None:
@@ -251,8 +258,11 @@ def test_recent_files_on_coarse_clocks_are_not_persisted(project: Path) -> None:
     os.utime(target, ns=(now, now))
     ScriptDirectory(script_location=project).scripts()
     cache = project / "__pycache__" / CACHE_NAME
-    names = {Path(k).name for k in marshal.loads(cache.read_bytes().partition(b"\n")[2])}
-    assert "a1_step.py" not in names
+    ScriptDirectory(script_location=project).graph()
+    cached = marshal.loads(cache.read_bytes().partition(b"\n")[2])
+    assert "a1_step.py" not in {Path(k).name for k in cached["rows"]}
+    # The graph snapshot describes every file, so it is not kept either.
+    assert cached["graph"] is None
 
 
 def test_invalidate_drops_memory(project: Path, parses: list[Path]) -> None:
@@ -321,3 +331,66 @@ def test_graph(project: Path) -> None:
 def test_parse_script_matches_scan(project: Path) -> None:
     for script in ScriptDirectory(script_location=project).scripts():
         assert parse_script(script.path) == script
+
+
+def _aged_project(project: Path) -> None:
+    for path in (project / "versions").iterdir():
+        age(path)
+
+
+def test_graph_snapshot_reused_by_new_instance(
+    project: Path, parses: list[Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _aged_project(project)
+    write_rev(project / "versions", "d4", "b2")
+    age(project / "versions" / "d4_step.py")
+    first = ScriptDirectory(script_location=project).graph()
+    parses.clear()
+
+    def no_validation(self: RevisionGraph) -> None:
+        raise AssertionError("the snapshot should make validation unnecessary")
+
+    monkeypatch.setattr(RevisionGraph, "_check_cycles", no_validation)
+    second = ScriptDirectory(script_location=project).graph()
+    assert parses == []
+    assert second.heads == first.heads == ("c3", "d4")
+    assert [r.revision for r in second] == [r.revision for r in first]
+    assert second.iterate() == first.iterate()
+    assert second.plan_upgrade((), "heads") == first.plan_upgrade((), "heads")
+    assert second.is_branch_point("b2")
+    assert second.get("d4") == first.get("d4")
+
+
+def test_graph_snapshot_dropped_when_a_file_changes(project: Path, parses: list[Path]) -> None:
+    _aged_project(project)
+    ScriptDirectory(script_location=project).graph()
+    # c3 now descends from a1: same ids, a different graph.
+    (project / "versions" / "c3_step.py").write_text(revision_source("c3", "a1"))
+    age(project / "versions" / "c3_step.py", seconds=60)
+    parses.clear()
+    graph = ScriptDirectory(script_location=project).graph()
+    assert [p.name for p in parses] == ["c3_step.py"]
+    assert graph.heads == ("b2", "c3")
+    assert graph.is_branch_point("a1")
+
+
+def test_graph_snapshot_never_hides_an_invalid_graph(project: Path) -> None:
+    _aged_project(project)
+    ScriptDirectory(script_location=project).graph()
+    write_rev(project / "versions", "e5", "zz")
+    with pytest.raises(MissingReferenceError):
+        ScriptDirectory(script_location=project).graph()
+    (project / "versions" / "e5_step.py").unlink()
+    assert ScriptDirectory(script_location=project).graph().heads == ("c3",)
+
+
+def test_foreign_graph_snapshot_is_rebuilt(project: Path) -> None:
+    _aged_project(project)
+    scripts = ScriptDirectory(script_location=project)
+    scripts.graph()
+    nodes = [scripts.graph().get(r) for r in ("a1", "b2", "c3")]
+    assert RevisionGraph.from_snapshot(nodes, ("graph/0", [], [])) is None
+    assert RevisionGraph.from_snapshot(nodes, None) is None
+    rebuilt = RevisionGraph.from_snapshot(nodes, scripts.graph().snapshot())
+    assert rebuilt is not None
+    assert rebuilt.heads == ("c3",)

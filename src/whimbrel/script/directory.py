@@ -16,6 +16,7 @@ import os
 import re
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -40,7 +41,7 @@ __all__ = ("CACHE_NAME", "Script", "ScriptDirectory", "parse_script")
 
 CACHE_NAME = "whimbrel-headers.bin"
 # Bump when the parser or the entry layout changes; older files are then ignored.
-_CACHE_FORMAT = f"whimbrel-headers/2 {__version__}"
+_CACHE_FORMAT = f"whimbrel-headers/3 {__version__}"
 # On file systems with coarse timestamps a file rewritten within the same tick keeps
 # its mtime; such recent entries are not persisted (git calls this "racily clean").
 _RACY_NS = 2_000_000_000
@@ -49,15 +50,28 @@ _REV_ID = re.compile(r"\w+")
 
 # ------------------------------------------------------------------------ the cache
 
-# A cache entry: the file's size and mtime_ns, and what was parsed from it.
-_Entry = tuple[int, int, Script]
+# What a file's header holds, as plain data (marshal-able): see _encode and _decode.
+_Row = tuple[
+    str,  # revision
+    tuple[str, ...],  # down_revisions
+    tuple[str, ...],  # branch_labels
+    tuple[str, ...],  # depends_on
+    str | None,  # message
+    str | None,  # doc
+    str | None,  # create_date
+    bool,  # transactional
+    bool,  # upgrade_takes_op
+    bool | None,  # downgrade_takes_op
+    bool,  # upgrade_is_async
+    bool,  # downgrade_is_async
+]
+# Each file's size and mtime_ns, by absolute path.
+_Listing = dict[str, tuple[int, int]]
 
 
-def _encode(size: int, mtime_ns: int, script: Script) -> list[object]:
+def _encode(script: Script) -> _Row:
     rev = script.revision
-    return [
-        size,
-        mtime_ns,
+    return (
         rev.revision,
         rev.down_revisions,
         rev.branch_labels,
@@ -70,44 +84,61 @@ def _encode(size: int, mtime_ns: int, script: Script) -> list[object]:
         script.downgrade_takes_op,
         script.upgrade_is_async,
         script.downgrade_is_async,
-    ]
+    )
 
 
-def _dump_cache(entries: dict[str, _Entry]) -> bytes:
-    """The cache file: a header line with a digest of the entries, then the entries.
+def _revision(key: str, row: _Row) -> Revision:
+    return Revision(row[0], row[1], row[2], row[3], row[4], key)
+
+
+def _decode(key: str, row: _Row, revision: Revision) -> Script:
+    return Script(revision, key, *row[5:])
+
+
+@dataclass(slots=True)
+class _CacheState:
+    """The headers of every file in a listing, and the graph snapshot built from them."""
+
+    listing: _Listing
+    rows: dict[str, _Row]
+    # RevisionGraph.snapshot() of exactly these rows, in this order; None if not built.
+    snapshot: object = None
+
+
+def _dump_cache(state: _CacheState) -> bytes:
+    """The cache file: a header line with a digest of the body, then the body.
 
     The digest lets a load trust every row without checking its types one by one,
-    which is most of the cost of reading 5,000 entries.
+    which is most of the cost of reading 5,000 entries. Files modified in the last
+    couple of seconds on a clock with whole-millisecond mtimes are left out (the
+    next process parses them again); the graph snapshot is kept only when no file
+    was left out, since it describes the whole listing.
     """
     racy_after = time.time_ns() - _RACY_NS
-    rows = {
-        key: _encode(*entry)
-        for key, entry in entries.items()
-        if entry[1] % 1_000_000 or entry[1] < racy_after
+    listing = {
+        key: stat
+        for key, stat in state.listing.items()
+        if stat[1] % 1_000_000 or stat[1] < racy_after
     }
+    rows = {key: state.rows[key] for key in state.rows if key in listing}
+    snapshot = state.snapshot if len(listing) == len(state.listing) else None
     # marshal (the format of .pyc files, beside which this cache lives) loads several
     # times faster than JSON; the digest below guards against a damaged file.
-    body = marshal.dumps(rows)
+    body = marshal.dumps({"listing": listing, "rows": rows, "graph": snapshot})
     digest = hashlib.blake2b(body, digest_size=16).hexdigest()
     header = json.dumps({"format": _CACHE_FORMAT, "digest": digest}).encode()
     return header + b"\n" + body
 
 
-def _load_cache_bytes(raw: bytes) -> dict[str, _Entry]:
+def _load_cache_bytes(raw: bytes) -> _CacheState | None:
     head, _, body = raw.partition(b"\n")
     header = json.loads(head)
     if header.get("format") != _CACHE_FORMAT:
-        return {}
+        return None
     if hashlib.blake2b(body, digest_size=16).hexdigest() != header.get("digest"):
-        return {}
-    entries: dict[str, _Entry] = {}
-    for key, row in marshal.loads(body).items():
-        size, mtime, rev, down, labels, deps, message, doc, cdate, *flags = row
-        tx, up_op, down_op, up_async, down_async = flags
-        revision = Revision(rev, tuple(down), tuple(labels), tuple(deps), message, key)
-        script = Script(revision, key, doc, cdate, tx, up_op, down_op, up_async, down_async)
-        entries[key] = (size, mtime, script)
-    return entries
+        return None
+    data = marshal.loads(body)
+    return _CacheState(data["listing"], data["rows"], data["graph"])
 
 
 # ----------------------------------------------------------------- the directory
@@ -138,11 +169,15 @@ class ScriptDirectory:
         self.truncate_slug_length = truncate_slug_length
         self.timezone = timezone
         self.post_write_hooks = tuple(post_write_hooks)
-        self._entries: dict[str, _Entry] | None = None
+        # What the last scan found, and the headers of those files (None: not read).
+        self._state: _CacheState | None = None
+        # The disk cache does not match _state yet.
         self._dirty = False
-        self._graph: tuple[list[Script], RevisionGraph] | None = None
-        self._last: list[Script] | None = None
-        self._by_id: dict[str, list[Script]] | None = None
+        # Built on demand from _state, and dropped whenever the listing changes.
+        self._revisions: dict[str, Revision] = {}
+        self._scripts_by_key: dict[str, Script] = {}
+        self._graph: RevisionGraph | None = None
+        self._by_id: dict[str, list[str]] | None = None
 
     @classmethod
     def from_config(cls, config: Config) -> ScriptDirectory:
@@ -169,10 +204,14 @@ class ScriptDirectory:
 
     def invalidate(self) -> None:
         """Forget everything cached in memory; the next call re-reads the disk cache."""
-        self._entries = None
+        self._state = None
         self._dirty = False
+        self._forget_built()
+
+    def _forget_built(self) -> None:
+        self._revisions = {}
+        self._scripts_by_key = {}
         self._graph = None
-        self._last = None
         self._by_id = None
 
     # ------------------------------------------------------------------ reading
@@ -189,45 +228,68 @@ class ScriptDirectory:
             ScriptError: A revision file is broken; the first one by path is reported
                 after the others have been cached.
         """
-        return self._scripts(missing_ok=False)
+        state = self._refresh(missing_ok=False)
+        return [self._script(key) for key in state.rows]
 
-    def _scripts(self, *, missing_ok: bool) -> list[Script]:
+    def _refresh(self, *, missing_ok: bool) -> _CacheState:
+        """Scan the version locations and bring the headers in memory up to date."""
         if not self.script_location.is_dir():
             raise CommandError(
                 f"script directory {self.script_location} does not exist; run 'whimbrel init'"
             )
         found = self._scan(missing_ok=missing_ok)
-        old = self._entries
+        old = self._state
         if old is None:
             old = self._load_cache()
-        entries: dict[str, _Entry] = {}
+        if found == old.listing:
+            # Nothing was added, removed or touched: the fast path of every read.
+            self._state = old
+            return old
+        rows: dict[str, _Row] = {}
+        listing: _Listing = {}
         errors: list[ScriptError] = []
-        parsed = False
         for key in sorted(found):
-            size, mtime = found[key]
-            entry = old.get(key)
-            if entry is None or entry[0] != size or entry[1] != mtime:
+            stat = found[key]
+            row = old.rows.get(key)
+            if row is None or old.listing.get(key) != stat:
                 try:
                     script = parse_script(Path(key))
                 except ScriptError as e:
                     errors.append(e)
                     continue
-                entry = (size, mtime, script)
-                parsed = True
-            entries[key] = entry
-        self._entries = entries
-        if parsed or self._dirty or len(entries) != len(old):
-            self._dirty = not self._save_cache(entries)
+                row = _encode(script)
+            rows[key] = row
+            listing[key] = stat
+        state = _CacheState(listing, rows)
+        self._state = state
+        self._forget_built()
+        self._dirty = True
+        self._save_cache()
         if errors:
             raise errors[0]
-        scripts = [entry[2] for entry in entries.values()]
-        if self._last is None or not _same(self._last, scripts):
-            self._last = scripts
-            self._by_id = None
-        return scripts
+        return state
+
+    def _revision(self, key: str) -> Revision:
+        revision = self._revisions.get(key)
+        if revision is None:
+            assert self._state is not None  # _refresh ran
+            revision = self._revisions[key] = _revision(key, self._state.rows[key])
+        return revision
+
+    def _script(self, key: str) -> Script:
+        script = self._scripts_by_key.get(key)
+        if script is None:
+            assert self._state is not None  # _refresh ran
+            row = self._state.rows[key]
+            script = self._scripts_by_key[key] = _decode(key, row, self._revision(key))
+        return script
 
     def graph(self) -> RevisionGraph:
         """Return the revision graph of every script (rebuilt only when files changed).
+
+        The graph's derived state (resolved dependencies, the topological order) is
+        kept in the disk cache beside the headers, so a process that finds no file
+        changed skips validating and ordering the revisions again.
 
         Raises:
             CommandError: As for :meth:`scripts`.
@@ -236,19 +298,27 @@ class ScriptDirectory:
         """
         from whimbrel.script.graph import RevisionGraph
 
-        scripts = self.scripts()
-        if self._graph is not None and _same(self._graph[0], scripts):
-            return self._graph[1]
-        graph = RevisionGraph(script.revision for script in scripts)
-        self._graph = (scripts, graph)
+        state = self._refresh(missing_ok=False)
+        if self._graph is not None:
+            return self._graph
+        revisions = [self._revision(key) for key in state.rows]
+        graph = None
+        if state.snapshot is not None:
+            graph = RevisionGraph.from_snapshot(revisions, state.snapshot)
+        if graph is None:
+            graph = RevisionGraph(revisions)
+            state.snapshot = graph.snapshot()
+            self._dirty = True
+            self._save_cache()
+        self._graph = graph
         return graph
 
     def get_script(self, rev_id: str) -> Script:
         """Return the script whose revision id is exactly ``rev_id``.
 
-        It is looked up in the result of the last :meth:`scripts` or :meth:`graph`
-        call, so it matches the graph just built; without one the files are scanned
-        first. :meth:`invalidate` makes the next call scan again.
+        It is looked up in what the last :meth:`scripts` or :meth:`graph` call read,
+        so it matches the graph just built; without one the files are scanned first.
+        :meth:`invalidate` makes the next call scan again.
 
         Raises:
             UnknownRevisionError: No file declares that id.
@@ -257,16 +327,17 @@ class ScriptDirectory:
             ScriptError: As for :meth:`scripts`.
         """
         if self._by_id is None:
-            by_id: dict[str, list[Script]] = {}
-            for script in self._last if self._last is not None else self.scripts():
-                by_id.setdefault(script.id, []).append(script)
+            state = self._state if self._state is not None else self._refresh(missing_ok=False)
+            by_id: dict[str, list[str]] = {}
+            for key, row in state.rows.items():
+                by_id.setdefault(row[0], []).append(key)
             self._by_id = by_id
         matches = self._by_id.get(rev_id, [])
         if not matches:
             raise UnknownRevisionError(rev_id)
         if len(matches) > 1:
-            raise DuplicateRevisionError(rev_id, [s.path for s in matches])
-        return matches[0]
+            raise DuplicateRevisionError(rev_id, [Path(key) for key in matches])
+        return self._script(matches[0])
 
     def _scan(self, *, missing_ok: bool) -> dict[str, tuple[int, int]]:
         found: dict[str, tuple[int, int]] = {}
@@ -304,21 +375,24 @@ class ScriptDirectory:
                     except (FileNotFoundError, NotADirectoryError):
                         continue
 
-    def _load_cache(self) -> dict[str, _Entry]:
+    def _load_cache(self) -> _CacheState:
         try:
             with open(self.cache_path, "rb") as f:
-                return _load_cache_bytes(f.read())
+                state = _load_cache_bytes(f.read())
         except Exception:
             # A missing, corrupt or foreign cache only costs a re-parse.
-            return {}
+            state = None
+        return state if state is not None else _CacheState({}, {})
 
-    def _save_cache(self, entries: dict[str, _Entry]) -> bool:
+    def _save_cache(self) -> None:
+        if self._state is None or not self._dirty:
+            return
         directory = self.cache_path.parent
         tmp = None
         try:
             import tempfile
 
-            data = _dump_cache(entries)
+            data = _dump_cache(self._state)
             directory.mkdir(exist_ok=True)
             fd, tmp = tempfile.mkstemp(prefix=".whimbrel-headers-", suffix=".tmp", dir=directory)
             with os.fdopen(fd, "wb") as f:
@@ -329,8 +403,8 @@ class ScriptDirectory:
             if tmp is not None:
                 with contextlib.suppress(OSError):
                     os.unlink(tmp)
-            return False
-        return True
+            return
+        self._dirty = False
 
     # ------------------------------------------------------------------ writing
 
@@ -385,7 +459,8 @@ class ScriptDirectory:
         )
 
         # A configured version location that does not exist yet is created below.
-        existing = self._scripts(missing_ok=True)
+        state = self._refresh(missing_ok=True)
+        existing = [self._script(key) for key in state.rows]
         if rev_id is None:
             rev_id = uuid.uuid4().hex[-12:]
         elif not _REV_ID.fullmatch(rev_id):
@@ -427,11 +502,15 @@ class ScriptDirectory:
             raise CommandError(f"cannot write {path}: {e.strerror or e}") from e
         run_post_write_hooks(path, self.post_write_hooks)
         script = parse_script(path)
-        if self._entries is not None:
+        if self._state is not None:
             st = path.stat()
-            self._entries[os.path.abspath(path)] = (st.st_size, st.st_mtime_ns, script)
+            key = os.path.abspath(path)
+            listing = {**self._state.listing, key: (st.st_size, st.st_mtime_ns)}
+            rows = {**self._state.rows, key: _encode(script)}
+            self._state = _CacheState(listing, {k: rows[k] for k in sorted(rows)})
             self._dirty = True
-        self._last = self._by_id = None
+            self._save_cache()
+        self._forget_built()
         return script
 
     def _target_directory(
@@ -455,7 +534,3 @@ class ScriptDirectory:
                     if parent.path.is_relative_to(location):
                         return location
         return locations[0]
-
-
-def _same(a: list[Script], b: list[Script]) -> bool:
-    return len(a) == len(b) and all(x is y for x, y in zip(a, b, strict=True))

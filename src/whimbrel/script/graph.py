@@ -154,6 +154,61 @@ class RevisionGraph:
             self._deps[rev.revision] = tuple(deps)
 
         self._check_cycles()
+        self._finish()
+
+    _SNAPSHOT_FORMAT = "graph/1"
+
+    def snapshot(self) -> tuple[object, ...]:
+        """What validating and ordering the revisions computed, as plain data.
+
+        :meth:`from_snapshot` rebuilds an equal graph from the same revisions and
+        this value without checking them again; the script directory keeps it in its
+        header cache, next to the headers it was built from.
+        """
+        return (
+            self._SNAPSHOT_FORMAT,
+            [self._deps[r] for r in self._nodes],
+            self._all_topological(),
+        )
+
+    @classmethod
+    def from_snapshot(
+        cls, revisions: Sequence[Revision], snapshot: object
+    ) -> RevisionGraph | None:
+        """The graph of ``revisions``, whose :meth:`snapshot` is ``snapshot``.
+
+        The caller vouches that ``snapshot`` was taken from a graph of exactly these
+        revisions, in this order (the header cache keys it on every file's size and
+        mtime). Returns None when ``snapshot`` is not one this version wrote.
+        """
+        if not (
+            isinstance(snapshot, tuple)
+            and len(snapshot) == 3
+            and snapshot[0] == cls._SNAPSHOT_FORMAT
+            and isinstance(snapshot[1], list)
+            and isinstance(snapshot[2], list)
+            and len(snapshot[1]) == len(revisions) == len(snapshot[2])
+        ):
+            return None
+        deps: list[tuple[str, ...]] = snapshot[1]
+        graph = cls.__new__(cls)
+        graph._nodes = {rev.revision: rev for rev in revisions}
+        graph._order = {rev_id: i for i, rev_id in enumerate(graph._nodes)}
+        graph._labels = {label: rev.revision for rev in revisions for label in rev.branch_labels}
+        graph._children = {r: [] for r in graph._nodes}
+        graph._dependents = {r: [] for r in graph._nodes}
+        graph._deps = {}
+        for rev, rev_deps in zip(revisions, deps, strict=True):
+            for down in rev.down_revisions:
+                graph._children[down].append(rev.revision)
+            for target in rev_deps:
+                graph._dependents[target].append(rev.revision)
+            graph._deps[rev.revision] = rev_deps
+        graph._finish()
+        graph._topological_all = snapshot[2]
+        return graph
+
+    def _finish(self) -> None:
         self.heads: tuple[str, ...] = tuple(r for r, kids in self._children.items() if not kids)
         """Revisions that no other revision names as its ``down_revision``."""
         self.bases: tuple[str, ...] = tuple(
@@ -163,6 +218,12 @@ class RevisionGraph:
         self.real_heads: tuple[str, ...] = tuple(r for r in self.heads if not self._dependents[r])
         """Heads that no other revision depends on either."""
         self._label_index: dict[str, frozenset[str]] | None = None
+        self._topological_all: list[str] | None = None
+
+    def _all_topological(self) -> list[str]:
+        if self._topological_all is None:
+            self._topological_all = self.topological(self._nodes)
+        return self._topological_all
 
     # -- basic access ------------------------------------------------------------------
 
@@ -174,7 +235,7 @@ class RevisionGraph:
 
     def __iter__(self) -> Iterator[Revision]:
         """Iterate the revisions, bases first, in a topological order."""
-        for rev_id in self.topological(self._nodes):
+        for rev_id in self._all_topological():
             yield self._nodes[rev_id]
 
     def get(self, rev_id: str) -> Revision:
@@ -663,7 +724,7 @@ class RevisionGraph:
         lowers = self.resolve(lower, current=current)
         if not lowers and set(uppers) >= set(self.heads):
             # The whole graph: skip the walk.
-            return list(reversed(self.topological(self._nodes)))
+            return list(reversed(self._all_topological()))
         wanted = self.ancestors(uppers)
         missing = [r for r in lowers if r not in wanted]
         if missing:
