@@ -55,3 +55,26 @@ def test_global_option_value_named_like_a_command(tmp_path: Path) -> None:
     assert out.returncode == 2
     assert "-x argument 'history' is not of the form key=value" in out.stderr
     assert "Traceback" not in out.stderr
+
+
+def test_command_module_loads_each_command_on_first_use() -> None:
+    code = (
+        "import sys, inspect\n"
+        "from whimbrel import command\n"
+        "before = 'whimbrel.commands.database' in sys.modules\n"
+        "heads = command.heads\n"
+        "after_heads = 'whimbrel.commands.database' in sys.modules\n"
+        "ok = all(inspect.iscoroutinefunction(getattr(command, n)) or n == 'script_directory'"
+        " for n in command.__all__)\n"
+        "print(before, after_heads, 'whimbrel.commands.database' in sys.modules, ok)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "False", "True", "True"]
+
+
+def test_command_module_unknown_name() -> None:
+    from whimbrel import command
+
+    with pytest.raises(AttributeError, match="no attribute 'upgrde'"):
+        command.upgrde  # noqa: B018
+    assert set(command.__all__) <= set(dir(command))
