@@ -394,3 +394,13 @@ def test_foreign_graph_snapshot_is_rebuilt(project: Path) -> None:
     rebuilt = RevisionGraph.from_snapshot(nodes, scripts.graph().snapshot())
     assert rebuilt is not None
     assert rebuilt.heads == ("c3",)
+
+
+def test_file_header_matches_get_script(project: Path) -> None:
+    scripts = ScriptDirectory(script_location=project)
+    scripts.graph()
+    for rev in ("a1", "b2", "c3"):
+        script = scripts.get_script(rev)
+        assert scripts.file_header(rev) == (str(script.path), script.doc, script.create_date)
+    with pytest.raises(UnknownRevisionError):
+        scripts.file_header("zz")

@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
     from whimbrel.config import Config
-    from whimbrel.script.directory import Script, ScriptDirectory
+    from whimbrel.script.directory import ScriptDirectory
     from whimbrel.script.graph import RevisionGraph
 
 
@@ -110,16 +110,17 @@ async def load_scripts(config: Config) -> tuple[ScriptDirectory, RevisionGraph]:
 
 def revision_info(scripts: ScriptDirectory, graph: RevisionGraph, rev_id: str) -> RevisionInfo:
     node = graph.get(rev_id)
-    script: Script = scripts.get_script(rev_id)
+    file, doc, create_date = scripts.file_header(rev_id)
+    labels = graph.branch_labels(rev_id)
     return RevisionInfo(
         revision=rev_id,
         down_revisions=node.down_revisions,
-        branch_labels=tuple(sorted(graph.branch_labels(rev_id))),
+        branch_labels=tuple(sorted(labels)) if labels else (),
         depends_on=node.depends_on,
         message=node.message,
-        path=script.path,
-        doc=script.doc,
-        create_date=script.create_date,
+        path=Path(file),
+        doc=doc,
+        create_date=create_date,
         is_head=not graph.children(rev_id),
         is_base=not node.down_revisions,
         is_branch_point=graph.is_branch_point(rev_id),

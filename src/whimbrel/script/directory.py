@@ -313,6 +313,20 @@ class ScriptDirectory:
         self._graph = graph
         return graph
 
+    def file_header(self, rev_id: str) -> tuple[str, str | None, str | None]:
+        """The file, docstring and create date of a revision, as :meth:`get_script` has them.
+
+        For listing thousands of revisions: no :class:`Script` object is built.
+
+        Raises:
+            UnknownRevisionError: As for :meth:`get_script`.
+            DuplicateRevisionError: As for :meth:`get_script`.
+        """
+        key = self._key(rev_id)
+        assert self._state is not None  # _key refreshed
+        row = self._state.rows[key]
+        return key, row[5], row[6]
+
     def get_script(self, rev_id: str) -> Script:
         """Return the script whose revision id is exactly ``rev_id``.
 
@@ -326,6 +340,9 @@ class ScriptDirectory:
             CommandError: As for :meth:`scripts`.
             ScriptError: As for :meth:`scripts`.
         """
+        return self._script(self._key(rev_id))
+
+    def _key(self, rev_id: str) -> str:
         if self._by_id is None:
             state = self._state if self._state is not None else self._refresh(missing_ok=False)
             by_id: dict[str, list[str]] = {}
@@ -337,7 +354,7 @@ class ScriptDirectory:
             raise UnknownRevisionError(rev_id)
         if len(matches) > 1:
             raise DuplicateRevisionError(rev_id, [Path(key) for key in matches])
-        return self._script(matches[0])
+        return matches[0]
 
     def _scan(self, *, missing_ok: bool) -> dict[str, tuple[int, int]]:
         found: dict[str, tuple[int, int]] = {}
