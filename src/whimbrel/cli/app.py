@@ -9,6 +9,7 @@ usage); ``--traceback`` shows the whole story instead.
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
 import re
 import sys
@@ -280,6 +281,10 @@ def only_invoked_command(argv: list[str]) -> Iterator[None]:
 
 def main() -> None:
     """Entry point of the ``whimbrel`` console script."""
+    # What the imports created lives until the process exits: move it out of the
+    # collector's reach, so reading thousands of revision headers does not walk it
+    # again in every full collection (20 ms of `history` at 5,000 revisions).
+    gc.freeze()
     argv = hoist_global_options(sys.argv[1:])
     with only_invoked_command(argv):
         app(args=argv, prog_name="whimbrel")
