@@ -8,7 +8,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 __all__ = (
     "BranchPoint",
@@ -40,7 +40,8 @@ class RevisionInfo:
     branch_labels: tuple[str, ...]
     depends_on: tuple[str, ...]
     message: str | None
-    path: Path
+    file: str
+    """The revision file's absolute path as text; :attr:`path` as a :class:`~pathlib.Path`."""
     doc: str | None
     create_date: str | None
     is_head: bool
@@ -48,6 +49,14 @@ class RevisionInfo:
     is_branch_point: bool
     is_merge_point: bool
     children: tuple[str, ...]
+
+    # --json shows ``file`` under the name ``path``.
+    _json_names: ClassVar[dict[str, str]] = {"file": "path"}
+
+    @property
+    def path(self) -> Path:
+        """The revision file (built on access: ``history`` lists thousands of these)."""
+        return Path(self.file)
 
 
 @dataclass(frozen=True, slots=True)
@@ -204,7 +213,11 @@ class VerifyResult:
 def to_data(result: object) -> Any:
     """Turn a result (or a list or tuple of them) into JSON-ready data."""
     if dataclasses.is_dataclass(result) and not isinstance(result, type):
-        return {f.name: to_data(getattr(result, f.name)) for f in dataclasses.fields(result)}
+        names: dict[str, str] = getattr(result, "_json_names", {})
+        return {
+            names.get(f.name, f.name): to_data(getattr(result, f.name))
+            for f in dataclasses.fields(result)
+        }
     if isinstance(result, list | tuple):
         return [to_data(item) for item in result]
     if isinstance(result, dict):

@@ -118,7 +118,7 @@ def revision_info(scripts: ScriptDirectory, graph: RevisionGraph, rev_id: str) -
         branch_labels=tuple(sorted(labels)) if labels else (),
         depends_on=node.depends_on,
         message=node.message,
-        path=Path(file),
+        file=file,
         doc=doc,
         create_date=create_date,
         is_head=not graph.children(rev_id),
