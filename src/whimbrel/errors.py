@@ -7,7 +7,8 @@ needed to act on it, and its message is one line: what, where, what to do.
     WhimbrelError
     ├── ConfigError                    bad or missing configuration (.path, .key)
     ├── CommandError                   a command cannot do what was asked
-    │   └── UsageError                 arguments that do not fit (exit code 2)
+    │   ├── UsageError                 arguments that do not fit (exit code 2)
+    │   └── OfflineSQLError            offline SQL (--sql) cannot be generated as asked
     ├── ScriptError                    a revision file cannot be read (.path, .lineno)
     ├── DatabaseError                  the database cannot be reached or used (.url)
     ├── MigrationStepError             a revision's upgrade/downgrade failed
@@ -28,6 +29,7 @@ needed to act on it, and its message is one line: what, where, what to do.
     └── OperationError                 an ``op.*`` call that cannot be carried out
         ├── IrreversibleOperationError  ``reverse()`` lacks what it needs (.operation)
         ├── UnsupportedOperationError   the dialect cannot do it (.dialect, .operation)
+        │   └── ConnectionRequiredError  it must read the database, and there is none
         ├── TransactionStateError       must run outside a transaction (.statement)
         └── BatchError                  batch mode cannot rebuild a table (.table)
             └── ForeignKeyViolationError  rows break a foreign key after a rebuild
@@ -35,7 +37,8 @@ needed to act on it, and its message is one line: what, where, what to do.
 Warnings (``warnings.warn``) have their own small tree, rooted in ``UserWarning``:
 
     WhimbrelWarning
-    └── BatchConstraintWarning         batch mode could not carry a constraint or index
+    ├── BatchConstraintWarning         batch mode could not carry a constraint or index
+    └── OfflineSQLWarning              offline SQL left out a step that needs a database
 """
 
 from __future__ import annotations
@@ -50,6 +53,7 @@ __all__ = (
     "ChangedScriptError",
     "CommandError",
     "ConfigError",
+    "ConnectionRequiredError",
     "CycleError",
     "DatabaseError",
     "DuplicateBranchLabelError",
@@ -61,6 +65,8 @@ __all__ = (
     "MissingReferenceError",
     "MultipleHeadsError",
     "NotAtHeadError",
+    "OfflineSQLError",
+    "OfflineSQLWarning",
     "OperationError",
     "RangeError",
     "RelativeStepError",
@@ -94,6 +100,14 @@ class CommandError(WhimbrelError):
 
 class UsageError(CommandError):
     """Arguments that do not fit together; the CLI exits with code 2."""
+
+
+class OfflineSQLError(CommandError):
+    """Offline SQL (``--sql``) cannot be generated as asked.
+
+    A downgrade without a start revision, a ``start:end`` range without ``--sql``, a
+    statement whose values cannot be written as literals...
+    """
 
 
 class ScriptError(WhimbrelError):
@@ -301,6 +315,10 @@ class UnsupportedOperationError(OperationError):
         self.operation = operation
 
 
+class ConnectionRequiredError(UnsupportedOperationError):
+    """The operation must read the database, and there is no connection (offline SQL)."""
+
+
 class TransactionStateError(OperationError):
     """A statement that cannot run inside a transaction was asked to run in one."""
 
@@ -340,3 +358,11 @@ class WhimbrelWarning(UserWarning):
 
 class BatchConstraintWarning(WhimbrelWarning):
     """Batch mode rebuilt a table without a constraint or index it could not carry."""
+
+
+class OfflineSQLWarning(WhimbrelWarning):
+    """Offline SQL left out a step (or the rest of one) that needs a live database.
+
+    The script carries a marked comment (``-- WHIMBREL: LIVE CONNECTION NEEDED``) at
+    that place; the warning says the same, for whoever does not read the script.
+    """

@@ -21,6 +21,7 @@ __all__ = (
     "HistoryResult",
     "InitResult",
     "MigrationResult",
+    "OfflineSQLResult",
     "RevisionInfo",
     "ShowResult",
     "StepEvent",
@@ -171,6 +172,34 @@ class MigrationResult:
     heads_after: tuple[str, ...]
     steps: tuple[StepResult, ...]
     duration_s: float
+
+
+@dataclass(frozen=True, slots=True)
+class OfflineSQLResult:
+    """The SQL script ``upgrade``, ``downgrade`` or ``stamp`` wrote with ``sql=True``.
+
+    Attributes:
+        command: ``upgrade``, ``downgrade`` or ``stamp``.
+        target: the range or target as given (``a:b``, ``head``).
+        dialect: the dialect the SQL is written for (from the configured URL).
+        heads_before: the head rows the script starts from (empty: base).
+        heads_after: the head rows it leaves.
+        revisions: the revisions it runs (or, for ``stamp``, none), in order.
+        sql: the whole script.
+        notes: each step (or part of one) left out because it needs a live database;
+            the script holds a marked comment at its place.
+        output: where the script was also written (a path), if anywhere.
+    """
+
+    command: str
+    target: str
+    dialect: str
+    heads_before: tuple[str, ...]
+    heads_after: tuple[str, ...]
+    revisions: tuple[str, ...]
+    sql: str
+    notes: tuple[str, ...] = ()
+    output: Path | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -227,7 +227,7 @@ CASES: list[tuple[str, Callable[[Operations], Any], Mapping[str, Sequence[str] |
         rename_column,
         {
             "postgresql": ["ALTER TABLE t RENAME COLUMN c TO d"],
-            "mysql": ["ALTER TABLE t CHANGE COLUMN c d INTEGER NOT NULL"],
+            "mysql": ["ALTER TABLE t RENAME COLUMN c TO d"],
             "mariadb": ["ALTER TABLE t RENAME COLUMN c TO d"],
             "sqlite": ["ALTER TABLE t RENAME COLUMN c TO d"],
         },

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
-from typing import Annotated, Any
+import warnings
+from collections.abc import Awaitable, Callable, Sequence
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -20,6 +21,11 @@ from whimbrel.cli.app import (
     _run,
     app,
 )
+from whimbrel.errors import OfflineSQLError, OfflineSQLWarning
+
+if TYPE_CHECKING:
+    from whimbrel.config import Config
+    from whimbrel.results import OfflineSQLResult
 
 
 def _progress(ctx: typer.Context) -> Callable[[Any], None] | None:
@@ -67,6 +73,52 @@ def _target_progress(ctx: typer.Context) -> Callable[[Any], None] | None:
     return show
 
 
+SqlOption = Annotated[
+    bool,
+    typer.Option(
+        "--sql",
+        help="Print the SQL script instead of running it (offline SQL: connects to "
+        "nothing; the dialect comes from the URL). Takes a range FROM:TO.",
+    ),
+]
+
+
+async def _upgrade_sql(cfg: Config, revision: str) -> OfflineSQLResult:
+    return await command.upgrade(cfg, revision, sql=True)
+
+
+async def _downgrade_sql(cfg: Config, revision: str) -> OfflineSQLResult:
+    return await command.downgrade(cfg, revision, sql=True)
+
+
+async def _stamp_sql(cfg: Config, revisions: Sequence[str], purge: bool) -> OfflineSQLResult:
+    return await command.stamp(cfg, revisions, purge=purge, sql=True)
+
+
+def _offline(
+    ctx: typer.Context,
+    fn: Callable[..., Awaitable[OfflineSQLResult]],
+    *args: Any,
+    as_json: bool,
+) -> None:
+    """Print the SQL on stdout (pipe it to psql), each left-out step on stderr."""
+    with warnings.catch_warnings():
+        # The notes are printed below, one line each, instead of Python's format.
+        warnings.simplefilter("ignore", OfflineSQLWarning)
+        result = _run(ctx, fn, *args)
+    if not _options(ctx).quiet:
+        for note in result.notes:
+            print(f"whimbrel: warning: {note}", file=sys.stderr)
+    if as_json:
+        print(output.render(result, as_json=True))
+    else:
+        sys.stdout.write(result.sql)
+
+
+async def _refuse(cfg: Config, *, message: str) -> None:
+    raise OfflineSQLError(message)
+
+
 def _finish_many(ctx: typer.Context, many: Any, as_json: bool) -> None:
     _emit(ctx, output.render(many, as_json=as_json))
     if not many.ok:
@@ -87,9 +139,15 @@ def upgrade(
     stop_on_error: Annotated[
         bool, typer.Option("--stop-on-error", help="With --all: stop at the first failure.")
     ] = False,
+    sql: SqlOption = False,
     as_json: JsonOption = False,
 ) -> None:
     """Upgrade the database to a later revision (default: every head)."""
+    if sql:
+        if all_targets:
+            _run(ctx, _refuse, message="--sql writes the script of one database; leave out --all")
+        _offline(ctx, _upgrade_sql, revision, as_json=as_json)
+        return
     if all_targets:
         many = _run(
             ctx,
@@ -115,11 +173,18 @@ def upgrade(
 @app.command(context_settings=_REVISION_ARGS)
 def downgrade(
     ctx: typer.Context,
-    revision: Annotated[str, typer.Argument(help="Target revision (base, id, -N, label@base).")],
+    revision: Annotated[
+        str,
+        typer.Argument(help="Target revision (base, id, -N, label@base); FROM:TO with --sql."),
+    ],
     no_lock: NoLockOption = False,
+    sql: SqlOption = False,
     as_json: JsonOption = False,
 ) -> None:
     """Revert the database to an earlier revision."""
+    if sql:
+        _offline(ctx, _downgrade_sql, revision, as_json=as_json)
+        return
     result = _run(ctx, command.downgrade, revision, on_step=_progress(ctx), lock=not no_lock)
     _emit(ctx, output.render(result, as_json=as_json))
 
@@ -132,9 +197,13 @@ def stamp(
         bool, typer.Option("--purge", help="Delete every version row first.")
     ] = False,
     no_lock: NoLockOption = False,
+    sql: SqlOption = False,
     as_json: JsonOption = False,
 ) -> None:
     """Set the version table to the given revision(s) without running migrations."""
+    if sql:
+        _offline(ctx, _stamp_sql, revisions, purge, as_json=as_json)
+        return
     result = _run(ctx, command.stamp, revisions, purge=purge, lock=not no_lock)
     _emit(ctx, output.render(result, as_json=as_json))
 

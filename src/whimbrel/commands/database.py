@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 import anyio
 import anyio.to_thread
@@ -19,6 +19,7 @@ from whimbrel.results import (
     CurrentResult,
     EnsureVersionResult,
     MigrationResult,
+    OfflineSQLResult,
     StepResult,
     VerifyResult,
 )
@@ -26,13 +27,45 @@ from whimbrel.results import (
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+    from whimbrel.commands.offline import OfflineOutput
     from whimbrel.config import Config
     from whimbrel.fanout import ManyResult
     from whimbrel.runtime.context import MigrationContext, StepListener
     from whimbrel.script.directory import ScriptDirectory
     from whimbrel.script.graph import RevisionGraph
 
+from whimbrel.commands.offline import refuse_range_online
 from whimbrel.commands.scripts import as_tuple, load_scripts, revision_info
+
+
+@overload
+async def upgrade(
+    config: Config,
+    revision: str = "heads",
+    *,
+    connection: AsyncConnection | None = None,
+    engine: AsyncEngine | None = None,
+    on_step: StepListener | None = None,
+    lock: bool = True,
+    allow_changed: bool = False,
+    sql: Literal[False] = False,
+    output: None = None,
+) -> MigrationResult: ...
+
+
+@overload
+async def upgrade(
+    config: Config,
+    revision: str = "heads",
+    *,
+    connection: AsyncConnection | None = None,
+    engine: AsyncEngine | None = None,
+    on_step: StepListener | None = None,
+    lock: bool = True,
+    allow_changed: bool = False,
+    sql: Literal[True],
+    output: OfflineOutput | None = None,
+) -> OfflineSQLResult: ...
 
 
 async def upgrade(
@@ -44,8 +77,10 @@ async def upgrade(
     on_step: StepListener | None = None,
     lock: bool = True,
     allow_changed: bool = False,
-) -> MigrationResult:
-    """Upgrade the database to ``revision``.
+    sql: bool = False,
+    output: OfflineOutput | None = None,
+) -> MigrationResult | OfflineSQLResult:
+    """Upgrade the database to ``revision``, or write the SQL that would (``sql=True``).
 
     Awaitable from any running asyncio loop (a FastAPI lifespan, a test): no event
     loop of its own. The database is reached through, in order: ``connection``,
@@ -53,10 +88,17 @@ async def upgrade(
     ``env.py``'s ``create_engine`` hook, or the configured URL. A connection that is
     already in a transaction is used inside it and never committed.
 
+    With ``sql=True`` nothing connects: the SQL script of the upgrade (DDL, version
+    and history rows, transactions) is returned in an
+    :class:`~whimbrel.results.OfflineSQLResult`, for the configured URL's dialect.
+    ``revision`` may then be a range ``FROM:TO``; without ``FROM`` the script starts
+    from base and creates the version tables. A step that needs a live database is
+    left out with a marked comment and an :class:`~whimbrel.errors.OfflineSQLWarning`.
+
     Args:
         config: the project configuration.
         revision: the target: ``heads`` (default), ``head``, an id, ``label@head``,
-            ``+N``...
+            ``+N``...; with ``sql=True`` also ``FROM:TO``.
         connection: run on this connection.
         engine: run on a connection from this engine.
         on_step: called (and awaited, if it returns an awaitable) when each step
@@ -64,18 +106,57 @@ async def upgrade(
         lock: take the migration lock first (see :mod:`whimbrel.runtime.lock`), so
             concurrent runs apply each revision once.
         allow_changed: run even if applied revision files were edited since they ran.
+        sql: write the SQL instead of running it (offline SQL; no connection).
+        output: with ``sql=True``, also write the script to this text stream or file.
 
     Raises:
         MigrationStepError: a revision failed; see its message for what remains.
         LockTimeoutError: another run held the lock beyond ``migration_lock_timeout``.
         ChangedScriptError: applied revision files changed (see ``allow_changed``).
+        OfflineSQLError: a range without ``sql=True``, or a step that cannot be
+            written as SQL.
         RevisionError: the target cannot be resolved.
         DatabaseError: the database cannot be reached.
         ConfigError: no URL is configured, or it is invalid.
     """
+    if sql:
+        from whimbrel.commands.offline import upgrade_sql
+
+        return await upgrade_sql(
+            config, revision, output=output, connection=connection, engine=engine
+        )
+    refuse_range_online(revision)
     return await _migrate(
         config, "upgrade", revision, connection, engine, on_step, lock, allow_changed
     )
+
+
+@overload
+async def downgrade(
+    config: Config,
+    revision: str,
+    *,
+    connection: AsyncConnection | None = None,
+    engine: AsyncEngine | None = None,
+    on_step: StepListener | None = None,
+    lock: bool = True,
+    sql: Literal[False] = False,
+    output: None = None,
+) -> MigrationResult: ...
+
+
+@overload
+async def downgrade(
+    config: Config,
+    revision: str,
+    *,
+    connection: AsyncConnection | None = None,
+    engine: AsyncEngine | None = None,
+    on_step: StepListener | None = None,
+    lock: bool = True,
+    sql: Literal[True],
+    output: OfflineOutput | None = None,
+) -> OfflineSQLResult: ...
 
 
 async def downgrade(
@@ -86,19 +167,34 @@ async def downgrade(
     engine: AsyncEngine | None = None,
     on_step: StepListener | None = None,
     lock: bool = True,
-) -> MigrationResult:
+    sql: bool = False,
+    output: OfflineOutput | None = None,
+) -> MigrationResult | OfflineSQLResult:
     """Downgrade the database to ``revision`` (``base``, an id, ``-N``, ``label@base``...).
 
     Takes out the applied revisions above the target, newest first, and whatever
     depends on them. Connection handling as in :func:`upgrade`.
 
+    With ``sql=True`` nothing connects and the SQL is returned (see :func:`upgrade`);
+    ``revision`` must then be a range ``FROM:TO`` (``head:base``), since there is no
+    database to read the start from.
+
     Raises:
         MigrationStepError: a revision failed; see its message for what remains.
         LockTimeoutError: another run held the lock beyond ``migration_lock_timeout``.
+        OfflineSQLError: ``sql=True`` without ``FROM:``, a range without ``sql=True``,
+            or a step that cannot be written as SQL.
         RangeError: the target is not below the current revisions.
         RevisionError: the target cannot be resolved.
         DatabaseError: the database cannot be reached.
     """
+    if sql:
+        from whimbrel.commands.offline import downgrade_sql
+
+        return await downgrade_sql(
+            config, revision, output=output, connection=connection, engine=engine
+        )
+    refuse_range_online(revision)
     return await _migrate(config, "downgrade", revision, connection, engine, on_step, lock, True)
 
 
@@ -255,6 +351,7 @@ def check_known(graph: RevisionGraph, heads: Sequence[str]) -> None:
         )
 
 
+@overload
 async def stamp(
     config: Config,
     revision: str | Sequence[str],
@@ -263,23 +360,62 @@ async def stamp(
     connection: AsyncConnection | None = None,
     engine: AsyncEngine | None = None,
     lock: bool = True,
-) -> MigrationResult:
+    sql: Literal[False] = False,
+    output: None = None,
+) -> MigrationResult: ...
+
+
+@overload
+async def stamp(
+    config: Config,
+    revision: str | Sequence[str],
+    *,
+    purge: bool = False,
+    connection: AsyncConnection | None = None,
+    engine: AsyncEngine | None = None,
+    lock: bool = True,
+    sql: Literal[True],
+    output: OfflineOutput | None = None,
+) -> OfflineSQLResult: ...
+
+
+async def stamp(
+    config: Config,
+    revision: str | Sequence[str],
+    *,
+    purge: bool = False,
+    connection: AsyncConnection | None = None,
+    engine: AsyncEngine | None = None,
+    lock: bool = True,
+    sql: bool = False,
+    output: OfflineOutput | None = None,
+) -> MigrationResult | OfflineSQLResult:
     """Set the version table to ``revision`` (one or several) without running anything.
 
     Args:
         config: the project configuration.
         revision: target(s); each replaces the current heads on its own line.
-            ``base`` empties the table.
+            ``base`` empties the table. With ``sql=True`` also one range ``FROM:TO``.
         purge: delete every row first (also rows no script defines).
         connection: run on this connection (see :func:`upgrade`).
         engine: run on this engine (see :func:`upgrade`).
         lock: take the migration lock first (see :func:`upgrade`).
+        sql: write the SQL instead of running it (see :func:`upgrade`); without
+            ``FROM:`` it starts from base and creates the version tables.
+        output: with ``sql=True``, also write the script to this text stream or file.
 
     Raises:
         RevisionError: a target cannot be resolved, or the table names unknown
             revisions (use ``purge``).
+        OfflineSQLError: a range without ``sql=True``, or several with it.
         DatabaseError: the database cannot be reached.
     """
+    if sql:
+        from whimbrel.commands.offline import stamp_sql
+
+        return await stamp_sql(
+            config, revision, purge=purge, output=output, connection=connection, engine=engine
+        )
     from whimbrel.runtime.connection import connect
     from whimbrel.runtime.context import MigrationContext
     from whimbrel.runtime.version_table import HistoryRecord, now
@@ -287,6 +423,8 @@ async def stamp(
     targets = as_tuple(revision)
     if not targets:
         raise UsageError("stamp needs at least one revision (or 'base')")
+    for target in targets:
+        refuse_range_online(target)
     _, graph = await load_scripts(config)
     started = time.perf_counter()
     async with connect(config, connection=connection, engine=engine) as conn:

@@ -37,7 +37,11 @@ from whimbrel.ddl.elements import (
     RenameTable,
 )
 from whimbrel.ddl.schemaobj import stand_in_table
-from whimbrel.errors import TransactionStateError, UnsupportedOperationError
+from whimbrel.errors import (
+    ConnectionRequiredError,
+    TransactionStateError,
+    UnsupportedOperationError,
+)
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection, Dialect
@@ -66,6 +70,10 @@ class DefaultImpl:
         self.connection = connection
         self.dialect = dialect
         self.captured: list[str] = []
+        self.no_guessing = False
+        """Set by offline SQL: without a connection, an operation that would have to
+        guess what it cannot read (MySQL ``MODIFY``) raises
+        :class:`~whimbrel.errors.ConnectionRequiredError` instead."""
 
     # -- running statements ---------------------------------------------------------------
 
@@ -91,6 +99,8 @@ class DefaultImpl:
         # DDL is compiled as it would be for execution: other @compiles rules in the
         # process (Alembic's, for one) may not expect extra keywords.
         kwargs = {} if isinstance(statement, ExecutableDDLElement) else {"literal_binds": True}
+        if kwargs and self.no_guessing:
+            _refuse_unbound(statement)
         compiled = statement.compile(  # type: ignore[attr-defined]
             dialect=self.dialect, compile_kwargs=kwargs
         )
@@ -100,10 +110,10 @@ class DefaultImpl:
         """The connection, for work that needs to look at the database.
 
         Raises:
-            UnsupportedOperationError: there is no connection (SQL is being captured).
+            ConnectionRequiredError: there is no connection (SQL is being captured).
         """
         if self.connection is None:
-            raise UnsupportedOperationError(
+            raise ConnectionRequiredError(
                 f"{operation} needs to read the database, and there is no connection "
                 "(SQL is only being generated); give the missing details explicitly",
                 dialect=self.dialect.name,
@@ -115,7 +125,7 @@ class DefaultImpl:
         """A fresh ``Inspector`` on the connection (a new one: the schema is changing).
 
         Raises:
-            UnsupportedOperationError: there is no connection.
+            ConnectionRequiredError: there is no connection.
         """
         return inspect(self.require_connection(operation))
 
@@ -354,6 +364,22 @@ class DefaultImpl:
     def new_metadata(self) -> MetaData:
         """A fresh ``MetaData`` (a hook for dialect-specific naming)."""
         return MetaData()
+
+
+def _refuse_unbound(statement: Executable) -> None:
+    """Literal binds render a parameter without a value as NULL: refuse that guess."""
+    from sqlalchemy.exc import CompileError
+    from sqlalchemy.sql.elements import BindParameter
+    from sqlalchemy.sql.visitors import iterate
+
+    for element in iterate(statement):  # type: ignore[arg-type]
+        if (
+            isinstance(element, BindParameter)
+            and element.required
+            and element.value is None
+            and element.callable is None
+        ):
+            raise CompileError(f"bind parameter {element.key!r} has no value")
 
 
 _IMPLS: dict[str, str] = {

@@ -26,7 +26,7 @@ from whimbrel.ddl.elements import (
 )
 from whimbrel.ddl.impl import DefaultImpl
 from whimbrel.ddl.schemaobj import UNKNOWN_TABLE, stand_in_table
-from whimbrel.errors import UnsupportedOperationError
+from whimbrel.errors import ConnectionRequiredError, UnsupportedOperationError
 
 if TYPE_CHECKING:
     from sqlalchemy.schema import Constraint, Index
@@ -91,7 +91,11 @@ class MySQLImpl(DefaultImpl):
         self._exec(ModifyColumn(table_name, column_name, column, schema=schema))
 
     def _has_rename_column(self) -> bool:
-        version = self.dialect.server_version_info or (0,)
+        if self.dialect.server_version_info is None:
+            # Offline SQL: no server to ask; MySQL 8.0 and MariaDB 10.5 (every
+            # supported release) have RENAME COLUMN.
+            return True
+        version = self.dialect.server_version_info
         is_mariadb = getattr(self.dialect, "is_mariadb", False)
         return version >= ((10, 5) if is_mariadb else (8, 0))
 
@@ -106,6 +110,8 @@ class MySQLImpl(DefaultImpl):
             autoincrement=a.existing_autoincrement,
         )
         if existing.incomplete(a):
+            if self.connection is None and self.no_guessing:
+                self._refuse_guessing(table_name, column_name, a, existing)
             existing = existing.completed_by(
                 self._reflect_column(table_name, column_name, schema=schema)
             )
@@ -129,6 +135,32 @@ class MySQLImpl(DefaultImpl):
             primary_key=bool(autoincrement),
             autoincrement=bool(autoincrement),
         )
+
+    def _refuse_guessing(
+        self, table_name: str, column_name: str, a: ColumnAlteration, existing: ColumnFacts
+    ) -> None:
+        # MODIFY restates the whole column: an aspect neither changed nor given would be
+        # lost (a NOT NULL column turned nullable), and offline nothing can be read.
+        missing = [
+            name
+            for name, unknown in (
+                ("existing_type", a.type_ is None and existing.type_ is None),
+                ("existing_nullable", a.nullable is None and existing.nullable is None),
+                (
+                    "existing_server_default",
+                    a.server_default is False and existing.server_default is False,
+                ),
+            )
+            if unknown
+        ]
+        if missing:
+            raise ConnectionRequiredError(
+                f"alter_column of {table_name}.{column_name} restates the whole column "
+                f"(MODIFY) and must read the database for what it does not change; pass "
+                f"{', '.join(f'{m}=' for m in missing)} to generate it offline",
+                dialect=self.dialect.name,
+                operation="alter_column",
+            )
 
     def _reflect_column(
         self, table_name: str, column_name: str, *, schema: str | None

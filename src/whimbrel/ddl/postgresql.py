@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 
     from sqlalchemy import Column, Table
     from sqlalchemy.dialects.postgresql import ENUM
-    from sqlalchemy.engine import Connection
+    from sqlalchemy.engine import Connection, Dialect
     from sqlalchemy.schema import Index
     from sqlalchemy.sql.base import Executable
 
@@ -35,6 +35,12 @@ class PostgresqlImpl(DefaultImpl):
 
     transactional_ddl = True
     used_extended = False
+
+    def __init__(self, connection: Connection | None, dialect: Dialect) -> None:
+        super().__init__(connection, dialect)
+        # Offline SQL cannot ask the database whether a type exists: the types this
+        # script already created are not created twice.
+        self._written_enums: set[tuple[str | None, str]] = set()
 
     # -- one round trip per DDL statement --------------------------------------------------
 
@@ -104,7 +110,10 @@ class PostgresqlImpl(DefaultImpl):
             if self.connection is None:
                 from sqlalchemy.dialects.postgresql.named_types import CreateEnumType
 
-                self._exec(CreateEnumType(enum))
+                key = (enum.schema, enum.name or "")
+                if key not in self._written_enums:
+                    self._written_enums.add(key)
+                    self._exec(CreateEnumType(enum))
             else:
                 enum.create(self.connection, checkfirst=True)
 
@@ -124,6 +133,7 @@ class PostgresqlImpl(DefaultImpl):
             else:
                 from sqlalchemy.dialects.postgresql.named_types import DropEnumType
 
+                self._written_enums.discard((enum.schema, enum.name or ""))
                 self._exec(DropEnumType(enum))
 
     def add_enum_value(

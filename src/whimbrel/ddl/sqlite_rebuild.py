@@ -231,7 +231,10 @@ def rebuild_table(impl: DefaultImpl, plan: RebuildPlan) -> None:
         BatchError: the rebuild would fire ``ON DELETE`` actions of other tables.
         ForeignKeyViolationError: rows break foreign keys afterwards.
     """
-    conn = impl.require_connection("batch_alter_table")
+    if impl.connection is None:
+        _write_move_and_copy(impl, plan)
+        return
+    conn = impl.connection
     name = plan.table.name
     schema = plan.table.schema
     enforced = _pragma_value(conn, "foreign_keys", schema=None) == 1
@@ -301,6 +304,23 @@ def _move_and_copy(impl: DefaultImpl, conn: Connection, plan: RebuildPlan) -> No
         )
     finally:
         conn.exec_driver_sql(f"PRAGMA legacy_alter_table = {int(bool(legacy))}")
+    impl.execute(CreateTable(plan.table))
+    _copy_rows(impl, plan, old)
+    impl.execute(f"DROP TABLE {_quoted(impl, old, schema)}")
+    _finish(impl, plan)
+
+
+def _write_move_and_copy(impl: DefaultImpl, plan: RebuildPlan) -> None:
+    """The move-and-copy as SQL text, for offline SQL (no connection to read pragmas).
+
+    Foreign keys are taken as not enforced (SQLite's default, and the only way a
+    script can rebuild a referenced table without the checks Whimbrel makes online).
+    """
+    name, schema = plan.table.name, plan.table.schema
+    old = _old_name(name)
+    impl.execute("PRAGMA legacy_alter_table = ON")
+    impl.execute(f"ALTER TABLE {_quoted(impl, name, schema)} RENAME TO {_quoted(impl, old, None)}")
+    impl.execute("PRAGMA legacy_alter_table = OFF")
     impl.execute(CreateTable(plan.table))
     _copy_rows(impl, plan, old)
     impl.execute(f"DROP TABLE {_quoted(impl, old, schema)}")

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import Column
 
-from whimbrel.errors import UnsupportedOperationError
+from whimbrel.errors import ConnectionRequiredError, UnsupportedOperationError
 from whimbrel.operations.constraint_ops import CreateIndexOp, DropIndexOp
 from whimbrel.operations.misc_ops import BatchAlterTableOp, ExecuteSQLOp
 from whimbrel.operations.table_ops import (
@@ -175,7 +175,6 @@ def _rebuild(
 
     impl = ops.impl
     options = batch.options
-    conn = impl.require_connection("batch_alter_table")
     if copy_from and options.copy_from is not None:
         source = options.copy_from.to_metadata(MetaData())
         indexes = [
@@ -191,6 +190,21 @@ def _rebuild(
             source.indexes.discard(ix)
         reflected = ReflectedTable(source, indexes)
     else:
+        if impl.connection is None:
+            hint = (
+                "a rename splits this batch into two rebuilds and the second must read the "
+                "table again; give the rename a batch_alter_table block of its own"
+                if options.copy_from is not None
+                else "pass copy_from=sa.Table(...) (the table as it is) to generate the "
+                "rebuild offline"
+            )
+            raise ConnectionRequiredError(
+                f"batch_alter_table must rebuild table {batch.table_name!r} and reads its "
+                f"definition from the database; {hint}",
+                dialect=impl.dialect.name,
+                operation="batch_alter_table",
+            )
+        conn = impl.connection
         overrides = [item for item in options.reflect_args if isinstance(item, Column)]
         listeners = [
             fn

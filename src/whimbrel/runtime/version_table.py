@@ -33,6 +33,7 @@ from sqlalchemy import (
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
+    from sqlalchemy.sql.base import Executable
 
 __all__ = ("HistoryRecord", "VersionTables")
 
@@ -131,16 +132,67 @@ class VersionTables:
 
     def write_heads(self, conn: Connection, before: Sequence[str], after: Sequence[str]) -> None:
         """Change the head rows from ``before`` to ``after`` with the fewest statements."""
+        for statement in self.head_statements(before, after):
+            conn.execute(statement)
+
+    def head_statements(self, before: Sequence[str], after: Sequence[str]) -> list[Executable]:
+        """The statements changing the head rows from ``before`` to ``after``.
+
+        Values are inline, so the statements also compile with literal values (offline
+        SQL): an ``UPDATE`` when one head replaces another, else ``DELETE``/``INSERT``.
+        """
         gone = [h for h in before if h not in after]
         new = [h for h in after if h not in before]
         col = self.version.c.version_num
         if len(gone) == 1 and len(new) == 1:
-            conn.execute(update(self.version).where(col == gone[0]).values(version_num=new[0]))
-            return
+            return [update(self.version).where(col == gone[0]).values(version_num=new[0])]
+        statements: list[Executable] = []
         if gone:
-            conn.execute(delete(self.version).where(col.in_(gone)))
+            statements.append(delete(self.version).where(col.in_(gone)))
         if new:
-            conn.execute(insert(self.version), [{"version_num": h} for h in new])
+            statements.append(insert(self.version).values([{"version_num": h} for h in new]))
+        return statements
+
+    def create_statements(self) -> list[Executable]:
+        """``CREATE TABLE IF NOT EXISTS`` of the version table, then of the history table.
+
+        ``IF NOT EXISTS``: a database downgraded to base keeps both tables, empty.
+        """
+        from sqlalchemy.schema import CreateTable
+
+        return [
+            CreateTable(self.version, if_not_exists=True),
+            CreateTable(self.history, if_not_exists=True),
+        ]
+
+    def offline_record(self, record: HistoryRecord) -> Executable:
+        """The ``INSERT`` of a history row written by offline SQL.
+
+        The row is stamped when the script runs (``CURRENT_TIMESTAMP``), with a
+        duration of 0, by the user who generated the script, and ``host`` says it
+        came from offline SQL.
+        """
+        from sqlalchemy import func
+
+        user, host = self._user_host
+        # inline(): the new id is not read back (no RETURNING on PostgreSQL).
+        return (
+            insert(self.history)
+            .inline()
+            .values(
+                revision=record.revision,
+                direction=record.direction,
+                heads_before=" ".join(record.heads_before),
+                heads_after=" ".join(record.heads_after),
+                applied_at=func.current_timestamp(),
+                duration_ms=0.0,
+                checksum=record.checksum,
+                run_by=user,
+                host=f"{host} (offline SQL)"[:255],
+                status=record.status,
+                error=record.error,
+            )
+        )
 
     def record(self, conn: Connection, records: Sequence[HistoryRecord]) -> None:
         """Append history rows (one statement for any number of rows)."""
