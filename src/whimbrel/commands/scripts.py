@@ -112,20 +112,22 @@ def revision_info(scripts: ScriptDirectory, graph: RevisionGraph, rev_id: str) -
     node = graph.get(rev_id)
     file, doc, create_date = scripts.file_header(rev_id)
     labels = graph.branch_labels(rev_id)
+    children = graph.children(rev_id)
+    downs = node.down_revisions
     return RevisionInfo(
         revision=rev_id,
-        down_revisions=node.down_revisions,
+        down_revisions=downs,
         branch_labels=tuple(sorted(labels)) if labels else (),
         depends_on=node.depends_on,
         message=node.message,
         file=file,
         doc=doc,
         create_date=create_date,
-        is_head=not graph.children(rev_id),
-        is_base=not node.down_revisions,
-        is_branch_point=graph.is_branch_point(rev_id),
-        is_merge_point=graph.is_merge_point(rev_id),
-        children=graph.children(rev_id),
+        is_head=not children,
+        is_base=not downs,
+        is_branch_point=len(children) > 1,
+        is_merge_point=len(downs) > 1,
+        children=children,
     )
 
 
