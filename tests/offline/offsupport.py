@@ -6,7 +6,7 @@ import subprocess
 import textwrap
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import anyio
 import anyio.to_thread
@@ -228,8 +228,8 @@ def project(root: Path, url: str, revisions: Mapping[str, Any] = BODIES, **confi
     return Config(script_location=root / "migrations", url=url, config_file=None, **config)
 
 
-def run_client(db: TestDatabase, script: Path) -> subprocess.CompletedProcess[str]:
-    """Run a SQL script through the database's own command-line client."""
+def run_client(db: TestDatabase, script: Path | IO[bytes]) -> subprocess.CompletedProcess[str]:
+    """Run a SQL script (a file, or a pipe) through the database's own client."""
     if db.dialect == "sqlite":
         path = db.url.removeprefix("sqlite+aiosqlite:///")
         argv = ["sqlite3", "-bail", path]
@@ -262,10 +262,28 @@ def run_client(db: TestDatabase, script: Path) -> subprocess.CompletedProcess[st
             MARIADB_USER,
             db.name,
         ]
+    if not isinstance(script, Path):
+        return subprocess.run(
+            argv, stdin=script, capture_output=True, text=True, timeout=60, check=False
+        )
     with script.open(encoding="utf-8") as stdin:
         return subprocess.run(
             argv, stdin=stdin, capture_output=True, text=True, timeout=60, check=False
         )
+
+
+def pipe_into_client(
+    db: TestDatabase, argv: list[str], env: Mapping[str, str]
+) -> tuple[int, bytes, subprocess.CompletedProcess[str]]:
+    """``argv | client``: a real pipe; the producer's status and stderr, the client's run."""
+    with subprocess.Popen(
+        argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=dict(env)
+    ) as producer:
+        assert producer.stdout is not None and producer.stderr is not None
+        consumer = run_client(db, producer.stdout)
+        errors = producer.stderr.read()
+        status = producer.wait(timeout=60)
+    return status, errors, consumer
 
 
 async def apply_sql(db: TestDatabase, sql: str, path: Path) -> None:
