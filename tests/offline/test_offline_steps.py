@@ -472,3 +472,23 @@ async def test_no_connection_and_no_env_hooks(tmp_path: Path, dialect: str) -> N
     # Online, the same configuration fails to connect (or to import env.py).
     with pytest.raises(Exception, match=r"env\.py|connect"):
         await command.upgrade(config, "heads")
+
+
+async def test_alembic_scripts_see_offline_mode(tmp_path: Path) -> None:
+    body = """
+    from alembic import context
+
+
+    def upgrade(op: Operations) -> None:
+        if context.is_offline_mode():
+            op.execute("SELECT 'offline'")
+        else:
+            op.execute("SELECT 'online'")
+
+
+    def downgrade(op: Operations) -> None:
+        pass
+    """
+    result = await command.upgrade(cfg(tmp_path, one(body)), "heads", sql=True)
+    assert "SELECT 'offline';" in result.sql
+    assert "'online'" not in result.sql

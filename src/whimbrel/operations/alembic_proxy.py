@@ -83,8 +83,8 @@ class _StepContext:
         _required().execute(sql, execution_options=execution_options)
 
     def is_offline_mode(self) -> bool:
-        _required()
-        return False
+        # True while offline SQL (--sql) writes the step (OfflineContext.offline).
+        return bool(getattr(_required().get_context(), "offline", False))
 
     def __getattr__(self, name: str) -> Any:
         raise AttributeError(f"alembic.context.{name} is not available under Whimbrel")
