@@ -133,13 +133,13 @@ def _metadatas(metadata: object) -> list[MetaData]:
 
 def _reflect(connection: Connection, options: AutogenerateOptions) -> DbSchema:
     hook = options.include_name
-    skip = set(options.skip_tables)
+    default_schema = connection.dialect.default_schema_name
 
     def keep_schema(name: str) -> bool:
         return hook is None or bool(hook(name, "schema", {}))
 
     def keep_table(name: str, schema: str | None) -> bool:
-        if name in skip and schema == options.skip_tables_schema:
+        if options.skips_table(name, schema, default_schema):
             return False
         return hook is None or bool(hook(name, "table", {"schema_name": schema}))
 
@@ -239,11 +239,8 @@ def _options(config: Config, options: AutogenerateOptions | None) -> Autogenerat
     if options is None:
         found = config.attributes.get("autogenerate_options")
         options = found if isinstance(found, AutogenerateOptions) else AutogenerateOptions()
-    return replace(
-        options,
-        skip_tables=(config.version_table, config.history_table),
-        skip_tables_schema=config.version_table_schema,
-    )
+    own = (*options.skip_tables, config.version_table, config.history_table)
+    return replace(options, skip_tables=tuple(dict.fromkeys(own)))
 
 
 def _target(config: Config, metadata: MetaData | Sequence[MetaData] | None) -> list[MetaData]:

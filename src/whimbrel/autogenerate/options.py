@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from fnmatch import fnmatchcase
 from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 
 if TYPE_CHECKING:
@@ -56,7 +57,8 @@ TypeComparator: TypeAlias = Callable[
 ``True`` when the types differ, ``False`` when they match, ``None`` to let Whimbrel
 decide."""
 
-VERSION_TABLES = ("whimbrel_version", "whimbrel_history")
+VERSION_TABLES = ("whimbrel_version", "whimbrel_history", "alembic_version")
+"""Bookkeeping tables never compared: Whimbrel's defaults and Alembic's version table."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -76,9 +78,12 @@ class AutogenerateOptions:
         include_name: a :data:`IncludeName` filter applied to names before
             reflection.
         include_object: a :data:`IncludeObject` filter applied to each object.
-        skip_tables: tables never compared: Whimbrel's own version and history
-            tables (the commands set them from the configuration).
-        skip_tables_schema: the schema of ``skip_tables`` (``None``: the default).
+        exclude_tables: tables never compared, on either side: names or
+            ``fnmatch`` patterns (``"tmp_*"``), or ``"schema.name"`` for one schema
+            (``"audit.*"``).
+        skip_tables: bookkeeping tables never compared, in any schema: the version
+            and history tables (the commands add the configured ones) and
+            Alembic's ``alembic_version``.
         render_as_batch: wrap table alterations in ``op.batch_alter_table``:
             ``None`` (default) does so on SQLite when an alteration needs it.
         user_module_prefix: render types that are not SQLAlchemy's as
@@ -95,9 +100,30 @@ class AutogenerateOptions:
     include_schemas: bool = False
     include_name: IncludeName | None = None
     include_object: IncludeObject | None = None
+    exclude_tables: tuple[str, ...] = ()
     skip_tables: tuple[str, ...] = VERSION_TABLES
-    skip_tables_schema: str | None = None
     render_as_batch: bool | None = None
     user_module_prefix: str | None = None
     detect_renames: bool = True
     line_length: int = 88
+
+    def __post_init__(self) -> None:
+        # Lists from callers without a type checker; a str would match letter by letter.
+        for name in ("exclude_tables", "skip_tables"):
+            value = getattr(self, name)
+            object.__setattr__(self, name, (value,) if isinstance(value, str) else tuple(value))
+
+    def skips_table(self, name: str, schema: str | None, default_schema: str | None) -> bool:
+        """Whether the table ``name`` of ``schema`` (``None``: the default) is left out."""
+        if name in self.skip_tables:
+            return True
+        qualified = schema if schema is not None else default_schema
+        for pattern in self.exclude_tables:
+            table_schema, dot, table = pattern.rpartition(".")
+            if not dot:
+                if fnmatchcase(name, pattern):
+                    return True
+            elif qualified is not None and fnmatchcase(qualified, table_schema):
+                if fnmatchcase(name, table):
+                    return True
+        return False

@@ -80,14 +80,12 @@ class _Phases:
 def model_tables(ctx: CompareContext, tables: Iterable[Table]) -> dict[TableKey, Table]:
     """The model tables to compare, by ``(schema, name)``, after the name filters."""
     schemas = set(ctx.db.schemas)
-    skip = set(ctx.options.skip_tables)
-    skip_schema = ctx.unqualified(ctx.options.skip_tables_schema)
     found: dict[TableKey, Table] = {}
     for table in tables:
         schema = ctx.unqualified(table.schema)
         if schema not in schemas and not (ctx.options.include_schemas and schema is not None):
             continue
-        if table.name in skip and schema == skip_schema:
+        if ctx.options.skips_table(table.name, schema, ctx.db.default_schema):
             continue
         if schema is not None and not ctx.include_name(schema, "schema", {}):
             continue
@@ -102,9 +100,8 @@ def compare_schema(
 ) -> list[MigrateOperation]:
     """The upgrade operations that make the database like ``tables``."""
     db = ctx.db
-    skip = set(ctx.options.skip_tables)
-    skip_schema = ctx.unqualified(ctx.options.skip_tables_schema)
-    for key in [k for k in db.tables if k[1] in skip and k[0] == skip_schema]:
+    skipped = ctx.options.skips_table
+    for key in [k for k in db.tables if skipped(k[1], k[0], db.default_schema)]:
         del db.tables[key]
     phases = _Phases()
     merge_fks = ctx.dialect_name == "sqlite"
