@@ -17,17 +17,19 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from .errors import ConfigError
 
 __all__ = (
+    "AUTOGENERATE_KEYS",
     "CONFIG_ENV",
     "CONFIG_FILENAME",
     "FILE_TEMPLATE_TOKENS",
     "PYPROJECT_FILENAME",
     "REVISION_SCRIPT_FILENAME",
     "URL_ENV",
+    "AutogenerateSettings",
     "Config",
     "ConfigWarning",
     "HookType",
@@ -45,6 +47,23 @@ TARGET_METADATA_FORM = re.compile(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)*:[A-Za-z_]\w*(\
 FILE_TEMPLATE_TOKENS = ("rev", "slug", "year", "month", "day", "hour", "minute", "second", "epoch")
 
 HookType = Literal["exec", "console_scripts", "module"]
+_T = TypeVar("_T")
+
+
+AUTOGENERATE_KEYS = (
+    "compare_type",
+    "compare_server_default",
+    "compare_comments",
+    "include_schemas",
+    "include_name",
+    "include_object",
+    "exclude_tables",
+    "render_as_batch",
+    "user_module_prefix",
+    "detect_renames",
+    "line_length",
+)
+"""The keys of the ``autogenerate`` table, as :class:`AutogenerateSettings` names them."""
 
 
 class ConfigWarning(UserWarning):
@@ -70,6 +89,64 @@ class PostWriteHook:
     def __post_init__(self) -> None:
         if self.cwd is not None:
             object.__setattr__(self, "cwd", Path(self.cwd))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AutogenerateSettings:
+    """The ``autogenerate`` table of the configuration, and the command line's flags.
+
+    Each field is the :class:`~whimbrel.autogenerate.AutogenerateOptions` field of the
+    same name. ``None`` leaves it to the next source down (command line, then file,
+    then the default). The hooks are import paths, ``"package.module:function"``,
+    imported only when autogenerate runs (:meth:`Config.resolve_object`).
+    """
+
+    compare_type: bool | str | None = None
+    """``true``/``false``, or the import path of a ``TypeComparator``."""
+    compare_server_default: bool | None = None
+    compare_comments: bool | None = None
+    include_schemas: bool | None = None
+    include_name: str | None = None
+    """The import path of an ``include_name(name, type_, parent_names)`` function."""
+    include_object: str | None = None
+    """The import path of an ``include_object(obj, name, type_, reflected, compare_to)``."""
+    exclude_tables: tuple[str, ...] = ()
+    """Table names or patterns (``"tmp_*"``, ``"audit.*"``) never compared."""
+    render_as_batch: bool | None = None
+    user_module_prefix: str | None = None
+    detect_renames: bool | None = None
+    line_length: int | None = None
+
+    def __post_init__(self) -> None:
+        tables = self.exclude_tables
+        object.__setattr__(
+            self, "exclude_tables", (tables,) if isinstance(tables, str) else tuple(tables)
+        )
+
+    def overridden_by(self, other: AutogenerateSettings) -> AutogenerateSettings:
+        """These settings with each one ``other`` sets put over them.
+
+        ``exclude_tables`` add up: ``other``'s are excluded as well as these.
+        """
+        return AutogenerateSettings(
+            compare_type=(self.compare_type if other.compare_type is None else other.compare_type),
+            compare_server_default=_first(
+                other.compare_server_default, self.compare_server_default
+            ),
+            compare_comments=_first(other.compare_comments, self.compare_comments),
+            include_schemas=_first(other.include_schemas, self.include_schemas),
+            include_name=_first(other.include_name, self.include_name),
+            include_object=_first(other.include_object, self.include_object),
+            exclude_tables=tuple(dict.fromkeys((*self.exclude_tables, *other.exclude_tables))),
+            render_as_batch=_first(other.render_as_batch, self.render_as_batch),
+            user_module_prefix=_first(other.user_module_prefix, self.user_module_prefix),
+            detect_renames=_first(other.detect_renames, self.detect_renames),
+            line_length=_first(other.line_length, self.line_length),
+        )
+
+
+def _first(value: _T | None, fallback: _T | None) -> _T | None:
+    return fallback if value is None else value
 
 
 @dataclass(slots=True)
@@ -106,6 +183,7 @@ class Config:
     lint_disable: tuple[str, ...] = ()
     prepend_sys_path: tuple[Path, ...] = ()
     post_write_hooks: tuple[PostWriteHook, ...] = ()
+    autogenerate: AutogenerateSettings = field(default_factory=AutogenerateSettings)
     config_file: Path | None = None
     attributes: dict[str, Any] = field(default_factory=dict)
     x_args: dict[str, str] = field(default_factory=dict)
@@ -220,21 +298,43 @@ class Config:
             ConfigError: ``target_metadata`` is unset or malformed, the module cannot be
                 imported (or raised while importing), or it lacks the attribute.
         """
-        spec = self.target_metadata
-        where = f" in {self.config_file}" if self.config_file is not None else ""
-        if spec is None:
+        if self.target_metadata is None:
+            where = f" in {self.config_file}" if self.config_file is not None else ""
             raise ConfigError(
                 f"target_metadata is not set{where}; set it to the import path of your "
                 'MetaData, e.g. target_metadata = "myapp.models:Base.metadata"',
                 path=self.config_file,
                 key="target_metadata",
             )
+        return self.resolve_object(
+            self.target_metadata,
+            key="target_metadata",
+            example='target_metadata = "myapp.models:Base.metadata"',
+        )
+
+    def resolve_object(self, spec: str, *, key: str, example: str | None = None) -> Any:
+        """Import and return the object the import path ``spec`` names.
+
+        ``"pkg.module:attr"`` imports ``pkg.module`` inside :meth:`extended_sys_path`
+        and returns its ``attr``, which may be dotted. Errors name ``key`` and the
+        configuration file.
+
+        Args:
+            spec: The import path.
+            key: The setting it comes from (``"autogenerate.include_object"``).
+            example: A correct line for that setting, shown when ``spec`` is malformed.
+
+        Raises:
+            ConfigError: ``spec`` is malformed, the module cannot be imported (or
+                raised while importing), or it lacks the attribute.
+        """
+        where = f" in {self.config_file}" if self.config_file is not None else ""
         if not TARGET_METADATA_FORM.fullmatch(spec):
+            hint = f"; write e.g. {example}" if example else ""
             raise ConfigError(
-                f"target_metadata {spec!r}{where} is not of the form 'package.module:attr'; "
-                'write e.g. target_metadata = "myapp.models:Base.metadata"',
+                f"{key} {spec!r}{where} is not of the form 'package.module:attr'{hint}",
                 path=self.config_file,
-                key="target_metadata",
+                key=key,
             )
         module_name, _, attr = spec.partition(":")
         with self.extended_sys_path():
@@ -242,33 +342,33 @@ class Config:
                 obj = importlib.import_module(module_name)
             except Exception as e:
                 raise ConfigError(
-                    self._import_failure(module_name, e, where),
+                    self._import_failure(module_name, e, where, key),
                     path=self.config_file,
-                    key="target_metadata",
+                    key=key,
                 ) from e
         for part in attr.split("."):
             try:
                 obj = getattr(obj, part)
             except AttributeError as e:
                 raise ConfigError(
-                    f"target_metadata {spec!r}{where}: module {module_name!r} has no "
+                    f"{key} {spec!r}{where}: module {module_name!r} has no "
                     f"attribute {attr!r}; check the name after the ':'",
                     path=self.config_file,
-                    key="target_metadata",
+                    key=key,
                 ) from e
         return obj
 
-    def _import_failure(self, module_name: str, error: Exception, where: str) -> str:
+    def _import_failure(self, module_name: str, error: Exception, where: str, key: str) -> str:
         if isinstance(error, ModuleNotFoundError) and error.name is not None:
             if module_name == error.name or module_name.startswith(error.name + "."):
                 searched = ", ".join(str(p) for p in self.prepend_sys_path) or "nothing"
                 return (
-                    f"cannot import module {module_name!r} named by target_metadata{where}: "
+                    f"cannot import module {module_name!r} named by {key}{where}: "
                     f"no module named {error.name!r}; prepend_sys_path adds {searched} "
                     "to sys.path, add the directory that holds the package"
                 )
         return (
-            f"importing module {module_name!r} named by target_metadata{where} failed: "
+            f"importing module {module_name!r} named by {key}{where} failed: "
             f"{type(error).__name__}: {error}; fix the module or its imports"
         )
 

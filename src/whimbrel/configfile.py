@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from whimbrel.config import (
+    AUTOGENERATE_KEYS,
     CONFIG_ENV,
     CONFIG_FILENAME,
     FILE_TEMPLATE_TOKENS,
@@ -24,6 +25,7 @@ from whimbrel.config import (
     REVISION_SCRIPT_FILENAME,
     TARGET_METADATA_FORM,
     URL_ENV,
+    AutogenerateSettings,
     HookType,
     PostWriteHook,
 )
@@ -158,10 +160,14 @@ class _Source:
     def resolve(self, value: str) -> Path:
         return (self.path.parent / value).resolve()
 
-    def unknown_key(self, key: str, valid: Sequence[str], context: str = "") -> None:
+    def unknown_key(
+        self, key: str, valid: Sequence[str], context: str = "", suggestion: str | None = None
+    ) -> None:
         message = f"unknown key {key!r} in {context}{self.where}"
-        suggestion = _RENAMED_KEYS.get(key) or next(
-            iter(difflib.get_close_matches(key, valid, n=1)), None
+        suggestion = (
+            suggestion
+            or _RENAMED_KEYS.get(key)
+            or next(iter(difflib.get_close_matches(key, valid, n=1)), None)
         )
         if suggestion is not None:
             message += f"; did you mean {suggestion!r}?"
@@ -180,7 +186,9 @@ def _read_settings(table: Mapping[str, Any], source: _Source) -> dict[str, Any]:
     for key, value in table.items():
         parser = _PARSERS.get(key)
         if parser is None:
-            source.unknown_key(key, tuple(_PARSERS))
+            # An autogenerate option written at the top level belongs in its table.
+            moved = f"autogenerate.{key}" if key in AUTOGENERATE_KEYS else None
+            source.unknown_key(key, tuple(_PARSERS), suggestion=moved)
         else:
             values[key] = parser(source, key, value)
     return values
@@ -254,6 +262,68 @@ def _lint(source: _Source, key: str, value: object) -> dict[str, Any]:
         if name != "disable":
             source.unknown_key(name, ("disable",), context="lint of ")
     return {"disable": _strings(source, f"{key}.disable", value.get("disable", []))}
+
+
+def _import_path(source: _Source, key: str, value: object) -> str:
+    spec = _str(source, key, value)
+    if not TARGET_METADATA_FORM.fullmatch(spec):
+        raise source.error(
+            key,
+            f"must be an import path 'package.module:function', got {spec!r}",
+            example=_example(key),
+        )
+    return spec
+
+
+def _bool_or_import_path(source: _Source, key: str, value: object) -> bool | str:
+    if isinstance(value, bool):
+        return value
+    if not isinstance(value, str):
+        raise source.error(
+            key,
+            f"must be true, false or an import path 'package.module:function', got {_show(value)}",
+            example=_example(key),
+        )
+    return _import_path(source, key, value)
+
+
+def _line_length(source: _Source, key: str, value: object) -> int:
+    length = _slug_length(source, key, value)
+    if length < 40:
+        raise source.error(key, f"must be at least 40, got {length}", example=_example(key))
+    return length
+
+
+_AUTOGENERATE_PARSERS: dict[str, Callable[[_Source, str, object], object]] = {
+    "compare_type": _bool_or_import_path,
+    "compare_server_default": _bool,
+    "compare_comments": _bool,
+    "include_schemas": _bool,
+    "include_name": _import_path,
+    "include_object": _import_path,
+    "exclude_tables": _strings,
+    "render_as_batch": _bool,
+    "user_module_prefix": _name,
+    "detect_renames": _bool,
+    "line_length": _line_length,
+}
+
+
+def _autogenerate(source: _Source, key: str, value: object) -> AutogenerateSettings:
+    if not isinstance(value, dict):
+        raise source.error(
+            key,
+            f"must be a table such as {{ include_schemas = true }}, got {_show(value)}",
+            example=_example(key),
+        )
+    settings: dict[str, Any] = {}
+    for name, item in value.items():
+        parser = _AUTOGENERATE_PARSERS.get(name)
+        if parser is None:
+            source.unknown_key(name, AUTOGENERATE_KEYS, context=f"{key} of ")
+        else:
+            settings[name] = parser(source, f"{key}.{name}", item)
+    return AutogenerateSettings(**settings)
 
 
 def _seconds(source: _Source, key: str, value: object) -> float:
@@ -376,6 +446,7 @@ _PARSERS: dict[str, Callable[[_Source, str, object], object]] = {
     "lint": _lint,
     "prepend_sys_path": _paths,
     "post_write_hooks": _hooks,
+    "autogenerate": _autogenerate,
 }
 
 _EXAMPLES = {
@@ -399,6 +470,18 @@ _EXAMPLES = {
     "module": 'module = "black"',
     "options": 'options = "format REVISION_SCRIPT_FILENAME"',
     "cwd": 'cwd = "."',
+    "autogenerate": "autogenerate = { include_schemas = true, compare_type = true }",
+    "compare_type": "compare_type = true",
+    "compare_server_default": "compare_server_default = true",
+    "compare_comments": "compare_comments = true",
+    "include_schemas": "include_schemas = true",
+    "include_name": 'include_name = "myapp.migrate_hooks:include_name"',
+    "include_object": 'include_object = "myapp.migrate_hooks:include_object"',
+    "exclude_tables": 'exclude_tables = ["tmp_*", "audit.*"]',
+    "render_as_batch": "render_as_batch = true",
+    "user_module_prefix": 'user_module_prefix = "myapp.types."',
+    "detect_renames": "detect_renames = false",
+    "line_length": "line_length = 100",
 }
 
 

@@ -614,9 +614,11 @@ def test_autogenerate_options_point_at_whimbrels(tmp_path: Path) -> None:
     env = ENV_PY + "context.configure(include_object=skip, compare_server_default=True)\n"
     root = project(tmp_path, "[alembic]\nscript_location = migrations\n", env=env)
     result = adopt_sync(root, write=False)
-    assert "AutogenerateOptions(include_object=...)" in message(result, "env.py: include_object")
+    include_object = message(result, "env.py: include_object")
+    assert "autogenerate = { include_object = ... }" in include_object
+    assert "AutogenerateOptions(include_object=...)" in include_object
     text = message(result, "env.py: compare_server_default")
-    assert "AutogenerateOptions(compare_server_default=...)" in text
+    assert "autogenerate = { compare_server_default = ... }" in text
 
 
 def test_streaming_revisions_need_no_note(tmp_path: Path) -> None:

@@ -20,9 +20,9 @@ __all__ = ("EnvFindings", "Feature", "read_env")
 CARRIED_OPTIONS = ("version_table", "version_table_schema", "transaction_per_migration")
 
 _AUTOGENERATE = (
-    "whimbrel.autogenerate.AutogenerateOptions({name}=...) means the same; give it as "
-    "options= to whimbrel.autogenerate's functions or put it in "
-    "Config.attributes['autogenerate_options']"
+    "set it in the configuration's autogenerate table, autogenerate = {{ {name} = ... }} "
+    "(a function as an import path, 'package.module:function'); "
+    "whimbrel.autogenerate.AutogenerateOptions({name}=...) means the same from Python"
 )
 
 # Other configure() options, and what stands for them in Whimbrel.

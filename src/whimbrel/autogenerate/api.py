@@ -27,7 +27,7 @@ from whimbrel.autogenerate.arrange import executable, reverse_ops, tidy, to_batc
 from whimbrel.autogenerate.compare.context import CompareContext
 from whimbrel.autogenerate.compare.schema import compare_schema, model_tables
 from whimbrel.autogenerate.diffs import Diff, diffs_of
-from whimbrel.autogenerate.options import AutogenerateOptions
+from whimbrel.autogenerate.options import AutogenerateOptions, options_from_config
 from whimbrel.autogenerate.reflect import DbSchema, reflect_schema
 from whimbrel.autogenerate.rename import (
     Rename,
@@ -236,9 +236,10 @@ def compare_metadata(
 
 
 def _options(config: Config, options: AutogenerateOptions | None) -> AutogenerateOptions:
+    # Python's options win as a whole; else the configuration's (file and CLI).
     if options is None:
         found = config.attributes.get("autogenerate_options")
-        options = found if isinstance(found, AutogenerateOptions) else AutogenerateOptions()
+        options = found if isinstance(found, AutogenerateOptions) else options_from_config(config)
     own = (*options.skip_tables, config.version_table, config.history_table)
     return replace(options, skip_tables=tuple(dict.fromkeys(own)))
 

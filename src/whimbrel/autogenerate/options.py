@@ -5,11 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
-from typing import TYPE_CHECKING, Any, Literal, TypeAlias
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias, TypeVar
 
 if TYPE_CHECKING:
     from sqlalchemy import Column
     from sqlalchemy.types import TypeEngine
+
+    from whimbrel.config import Config
 
 __all__ = (
     "AutogenerateOptions",
@@ -17,6 +19,7 @@ __all__ = (
     "IncludeObject",
     "ObjectType",
     "TypeComparator",
+    "options_from_config",
 )
 
 ObjectType: TypeAlias = Literal[
@@ -127,3 +130,69 @@ class AutogenerateOptions:
                 if fnmatchcase(name, table):
                     return True
         return False
+
+
+def options_from_config(config: Config) -> AutogenerateOptions:
+    """The options ``config.autogenerate`` sets, over the defaults; hooks imported.
+
+    Raises:
+        ConfigError: a hook's import path cannot be imported, names nothing, or names
+            something that is not callable; the message names the key and the file.
+    """
+    settings = config.autogenerate
+    default = AutogenerateOptions()
+    compare_type: bool | TypeComparator = default.compare_type
+    if isinstance(settings.compare_type, str):
+        compare_type = _hook(config, "compare_type", settings.compare_type)
+    elif settings.compare_type is not None:
+        compare_type = settings.compare_type
+    return AutogenerateOptions(
+        compare_type=compare_type,
+        compare_server_default=_or(
+            settings.compare_server_default, default.compare_server_default
+        ),
+        compare_comments=_or(settings.compare_comments, default.compare_comments),
+        include_schemas=_or(settings.include_schemas, default.include_schemas),
+        include_name=(
+            None
+            if settings.include_name is None
+            else _hook(config, "include_name", settings.include_name)
+        ),
+        include_object=(
+            None
+            if settings.include_object is None
+            else _hook(config, "include_object", settings.include_object)
+        ),
+        exclude_tables=settings.exclude_tables,
+        render_as_batch=(
+            default.render_as_batch
+            if settings.render_as_batch is None
+            else settings.render_as_batch
+        ),
+        user_module_prefix=settings.user_module_prefix,
+        detect_renames=_or(settings.detect_renames, default.detect_renames),
+        line_length=_or(settings.line_length, default.line_length),
+    )
+
+
+_T = TypeVar("_T")
+
+
+def _or(value: _T | None, default: _T) -> _T:
+    return default if value is None else value
+
+
+def _hook(config: Config, name: str, spec: str) -> Any:
+    from whimbrel.errors import ConfigError
+
+    key = f"autogenerate.{name}"
+    found = config.resolve_object(spec, key=key, example=f'{name} = "myapp.migrate_hooks:{name}"')
+    if not callable(found):
+        where = f" in {config.config_file}" if config.config_file is not None else ""
+        raise ConfigError(
+            f"{key} {spec!r}{where} names a {type(found).__name__}, not a function; "
+            f"point it at a function taking the arguments {name} is called with",
+            path=config.config_file,
+            key=key,
+        )
+    return found

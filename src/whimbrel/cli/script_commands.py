@@ -20,7 +20,18 @@ from whimbrel.cli.app import (
     _run,
     app,
 )
-from whimbrel.config import Config
+from whimbrel.cli.autogenerate_flags import (
+    CompareCommentsFlag,
+    CompareServerDefaultFlag,
+    CompareTypeFlag,
+    DetectRenamesFlag,
+    ExcludeTableFlag,
+    IncludeSchemasFlag,
+    RenderAsBatchFlag,
+    settings_from_flags,
+    with_settings,
+)
+from whimbrel.config import AutogenerateSettings, Config
 from whimbrel.errors import UsageError, WhimbrelError
 
 
@@ -105,13 +116,31 @@ def revision(
         bool,
         typer.Option("--allow-empty", help="With --autogenerate: write even if nothing differs."),
     ] = False,
+    include_schemas: IncludeSchemasFlag = None,
+    compare_type: CompareTypeFlag = None,
+    compare_server_default: CompareServerDefaultFlag = None,
+    compare_comments: CompareCommentsFlag = None,
+    exclude_table: ExcludeTableFlag = None,
+    render_as_batch: RenderAsBatchFlag = None,
+    detect_renames: DetectRenamesFlag = None,
     as_json: JsonOption = False,
 ) -> None:
     """Create a new revision file (with --autogenerate: from the models' differences)."""
+    settings = settings_from_flags(
+        include_schemas=include_schemas,
+        compare_type=compare_type,
+        compare_server_default=compare_server_default,
+        compare_comments=compare_comments,
+        exclude_tables=exclude_table,
+        render_as_batch=render_as_batch,
+        detect_renames=detect_renames,
+    )
     if autogenerate:
         generated = _run(
             ctx,
+            with_settings,
             command.autogenerate,
+            settings,
             message=message,
             head=head,
             splice=splice,
@@ -124,8 +153,12 @@ def revision(
         )
         _emit(ctx, output.render(generated, as_json=as_json))
         return
-    if rename or allow_empty:
-        raise _fail(_options(ctx), UsageError("--rename and --allow-empty need --autogenerate"), 2)
+    if rename or allow_empty or settings != AutogenerateSettings():
+        raise _fail(
+            _options(ctx),
+            UsageError("--rename, --allow-empty and the comparison flags need --autogenerate"),
+            2,
+        )
     result = _run(
         ctx,
         command.revision,

@@ -20,6 +20,15 @@ from whimbrel.cli.app import (
     _run,
     app,
 )
+from whimbrel.cli.autogenerate_flags import (
+    CompareCommentsFlag,
+    CompareServerDefaultFlag,
+    CompareTypeFlag,
+    ExcludeTableFlag,
+    IncludeSchemasFlag,
+    settings_from_flags,
+    with_settings,
+)
 from whimbrel.errors import UsageError, WhimbrelError
 
 
@@ -32,16 +41,28 @@ def check(
     concurrency: Annotated[
         int, typer.Option("--concurrency", help="With --all: targets checked at once.", min=1)
     ] = 8,
+    include_schemas: IncludeSchemasFlag = None,
+    compare_type: CompareTypeFlag = None,
+    compare_server_default: CompareServerDefaultFlag = None,
+    compare_comments: CompareCommentsFlag = None,
+    exclude_table: ExcludeTableFlag = None,
     as_json: JsonOption = False,
 ) -> None:
     """Compare the models with the database; exit 1 and list the differences if any."""
+    settings = settings_from_flags(
+        include_schemas=include_schemas,
+        compare_type=compare_type,
+        compare_server_default=compare_server_default,
+        compare_comments=compare_comments,
+        exclude_tables=exclude_table,
+    )
     if all_targets:
-        many = _run(ctx, command.check_many, concurrency=concurrency)
+        many = _run(ctx, with_settings, command.check_many, settings, concurrency=concurrency)
         _emit(ctx, output.render(many, as_json=as_json))
         if not many.ok:
             raise typer.Exit(1)
         return
-    result = _run(ctx, command.check)
+    result = _run(ctx, with_settings, command.check, settings)
     _emit(ctx, output.render(result, as_json=as_json))
     if not result.ok:
         raise typer.Exit(1)
