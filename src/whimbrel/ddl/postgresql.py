@@ -51,9 +51,10 @@ class PostgresqlImpl(DefaultImpl):
 
         SQLAlchemy's asyncpg driver prepares every statement before running it: two
         round trips. DDL has no parameters and no result, so Whimbrel sends it as a
-        simple query, in the same transaction: one round trip. Anything else, and any
-        connection with event listeners, echo or a schema translation map, takes the
-        ordinary path.
+        simple query, in the same transaction: one round trip. A schema translation map
+        (tenant schemas) is rendered into the statement, as SQLAlchemy would at
+        execution. Anything else, and any connection with event listeners or echo,
+        takes the ordinary path.
         """
         sql = self._simple_sql(construct, execution_options)
         if sql is None:
@@ -72,8 +73,7 @@ class PostgresqlImpl(DefaultImpl):
         conn = self.connection
         if conn is None or execution_options or conn.engine.echo:
             return None
-        if conn._execution_options.get("schema_translate_map"):
-            return None
+        translate = conn._execution_options.get("schema_translate_map")
         if conn.dispatch.before_cursor_execute or conn.dispatch.before_execute:
             return None
         driver = conn.connection.dbapi_connection
@@ -88,7 +88,13 @@ class PostgresqlImpl(DefaultImpl):
                 return None
         elif not isinstance(statement, ExecutableDDLElement):
             return None
-        return str(statement.compile(dialect=self.dialect)).strip()
+        if translate:
+            compiled = statement.compile(
+                dialect=self.dialect, schema_translate_map=translate, render_schema_translate=True
+            )
+        else:
+            compiled = statement.compile(dialect=self.dialect)
+        return str(compiled).strip()
 
     # -- enum types follow the tables that use them ---------------------------------------
 

@@ -45,15 +45,29 @@ def _shim(real_path: list[str]) -> dict[str, types.ModuleType]:
     return modules
 
 
+# Where the installed Alembic package lives ([] if it is not installed), looked up
+# once per process: a fan-out over 200 tenants loads every revision file 200 times.
+_FOUND_PATH: list[str] | None = None
+
+
 def _real_path() -> list[str]:
+    global _FOUND_PATH
     real = sys.modules.get("alembic")
-    if real is not None:
+    if real is not None and not getattr(real, _marker(), False):
         return list(getattr(real, "__path__", []))
-    try:
-        spec = importlib.util.find_spec("alembic")
-    except (ImportError, ValueError):
-        return []
-    return list(spec.submodule_search_locations or []) if spec is not None else []
+    if _FOUND_PATH is None:
+        try:
+            spec = importlib.util.find_spec("alembic")
+        except (ImportError, ValueError):
+            spec = None
+        _FOUND_PATH = list(spec.submodule_search_locations or []) if spec is not None else []
+    return list(_FOUND_PATH)
+
+
+def _marker() -> str:
+    from whimbrel.operations.alembic_proxy import SHIM_MARKER
+
+    return SHIM_MARKER
 
 
 class _Existing(importlib.abc.Loader):
@@ -81,12 +95,16 @@ class _RealAlembic(importlib.abc.MetaPathFinder):
         self.shims = shims
         self.real: dict[str, types.ModuleType | None] | None = None
         self._busy = False
+        # Whether a submodule of alembic was asked for: only then can one have been
+        # loaded meanwhile (every such import comes here first).
+        self.asked = False
 
     def find_spec(
         self, fullname: str, path: Any = None, target: Any = None
     ) -> importlib.machinery.ModuleSpec | None:
         if not fullname.startswith("alembic.") or fullname in _NAMES or self._busy:
             return None
+        self.asked = True
         if self.real is None:
             self._busy = True
             for name in _NAMES:
@@ -109,7 +127,9 @@ class _RealAlembic(importlib.abc.MetaPathFinder):
 def alembic_names() -> Iterator[None]:
     """Make ``alembic`` names resolve to Whimbrel's for the duration of the block."""
     saved = {name: sys.modules.get(name) for name in _NAMES}
-    before = {name for name in sys.modules if name.startswith("alembic.")}
+    before = {name for name in saved if saved[name] is not None}
+    if "alembic" in sys.modules:
+        before |= {name for name in sys.modules if name.startswith("alembic.")}
     shims = _shim(_real_path())
     finder = _RealAlembic(shims)
 
@@ -134,7 +154,12 @@ def alembic_names() -> Iterator[None]:
             else:
                 sys.modules[name] = module
         real = originals["alembic"]
-        for name in [n for n in sys.modules if n.startswith("alembic.") and n not in before]:
+        loaded = (
+            [n for n in sys.modules if n.startswith("alembic.") and n not in before]
+            if finder.asked
+            else []
+        )
+        for name in loaded:
             if name in _NAMES:
                 continue
             if real is not None:
