@@ -460,3 +460,23 @@ def test_load_module_import_error(tmp_path: Path) -> None:
     with pytest.raises(ScriptError, match="ModuleNotFoundError") as info:
         parse_script(path).load_module()
     assert info.value.lineno == 1
+
+
+def test_load_module_sees_an_edited_file(tmp_path: Path) -> None:
+    """Compiled files are reused only while the file's size and mtime are unchanged."""
+    import os
+
+    source = 'revision = "a1"\ndef upgrade():\n    return "{}"\n'
+    path = tmp_path / "a1.py"
+    path.write_text(source.format("one"))
+    old = os.stat(path).st_mtime_ns - 10 * 10**9
+    os.utime(path, ns=(old, old))
+    script = parse_script(path)
+    assert script.load_module().upgrade() == "one"
+    assert script.load_module().upgrade() == "one"  # from the cache
+    path.write_text(source.format("two"))  # same size, new mtime
+    os.utime(path, ns=(old + 10**9, old + 10**9))
+    assert script.load_module().upgrade() == "two"
+    path.write_text(source.format("three"))  # new size
+    os.utime(path, ns=(old + 10**9, old + 10**9))
+    assert script.load_module().upgrade() == "three"
