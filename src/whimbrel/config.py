@@ -77,7 +77,8 @@ class PostWriteHook:
     ``target`` is an executable (``exec``), a console-script entry point name
     (``console_scripts``) or a module run as ``python -m`` (``module``). ``options`` is
     split like a shell command line; the token ``REVISION_SCRIPT_FILENAME`` in it is
-    replaced by the path of the new file.
+    replaced by the path of the new file. An ``optional`` hook whose program is not
+    installed is skipped with a warning instead of failing the command.
     """
 
     name: str
@@ -85,6 +86,7 @@ class PostWriteHook:
     target: str
     options: str = REVISION_SCRIPT_FILENAME
     cwd: Path | None = None
+    optional: bool = False
 
     def __post_init__(self) -> None:
         if self.cwd is not None:

@@ -60,7 +60,16 @@ def read_config_file(
 # Names an Alembic user is likely to carry over, and what they became here.
 _RENAMED_KEYS = {"sqlalchemy": "url", "hooks": "post_write_hooks"}
 
-_HOOK_KEYS = ("name", "type", "executable", "entrypoint", "module", "options", "cwd")
+_HOOK_KEYS = (
+    "name",
+    "type",
+    "executable",
+    "entrypoint",
+    "module",
+    "options",
+    "cwd",
+    "optional",
+)
 
 _HOOK_TARGET_KEYS: dict[HookType, str] = {
     "exec": "executable",
@@ -392,7 +401,13 @@ def _hooks(source: _Source, key: str, value: object) -> tuple[PostWriteHook, ...
 
 def _hook(source: _Source, label: str, item: Mapping[str, object]) -> PostWriteHook:
     for key in item:
-        if key not in _HOOK_KEYS:
+        if key in _PARSERS:
+            # TOML puts every key after a [[post_write_hooks]] header in that table.
+            source.messages.append(
+                f"key {key!r} in {label} of {source.where} is a top-level setting, "
+                "ignored here; move it above the first [[post_write_hooks]] table"
+            )
+        elif key not in _HOOK_KEYS:
             source.unknown_key(key, _HOOK_KEYS, context=f"{label} of ")
     for required in ("name", "type"):
         if required not in item:
@@ -421,7 +436,10 @@ def _hook(source: _Source, label: str, item: Mapping[str, object]) -> PostWriteH
         except ValueError as e:
             raise source.error(f"{label}.options", f"cannot be split into arguments: {e}") from e
     cwd = _path(source, f"{label}.cwd", item["cwd"]) if "cwd" in item else None
-    return PostWriteHook(name=name, type=kind, target=target, options=options, cwd=cwd)
+    optional = _bool(source, f"{label}.optional", item.get("optional", False))
+    return PostWriteHook(
+        name=name, type=kind, target=target, options=options, cwd=cwd, optional=optional
+    )
 
 
 _PARSERS: dict[str, Callable[[_Source, str, object], object]] = {
@@ -470,6 +488,7 @@ _EXAMPLES = {
     "module": 'module = "black"',
     "options": 'options = "format REVISION_SCRIPT_FILENAME"',
     "cwd": 'cwd = "."',
+    "optional": "optional = true",
     "autogenerate": "autogenerate = { include_schemas = true, compare_type = true }",
     "compare_type": "compare_type = true",
     "compare_server_default": "compare_server_default = true",

@@ -15,6 +15,23 @@ from whimbrel.script.templates import (
     list_templates,
 )
 
+HOOKS = [
+    {
+        "name": "ruff_check",
+        "type": "console_scripts",
+        "entrypoint": "ruff",
+        "options": "check --fix --exit-zero REVISION_SCRIPT_FILENAME",
+        "optional": True,
+    },
+    {
+        "name": "ruff_format",
+        "type": "console_scripts",
+        "entrypoint": "ruff",
+        "options": "format REVISION_SCRIPT_FILENAME",
+        "optional": True,
+    },
+]
+
 
 def test_list_templates() -> None:
     templates = list_templates()
@@ -37,9 +54,7 @@ def test_default_template(tmp_path: Path) -> None:
         config,
     ]
     data = tomllib.loads(config.read_text())
-    assert data == {"script_location": "migrations", "url": DEFAULT_URL}
-    assert "# [[post_write_hooks]]" in config.read_text()
-    assert '# module = "ruff"' in config.read_text()
+    assert data == {"script_location": "migrations", "url": DEFAULT_URL, "post_write_hooks": HOOKS}
     readme = (location / "README.md").read_text()
     assert "whimbrel.toml" in readme and "${" not in readme
     assert ScriptDirectory(script_location=location).scripts() == []
@@ -53,19 +68,18 @@ def test_default_template_round_trip(tmp_path: Path) -> None:
     assert [s.id for s in scripts.scripts()] == ["a1"]
 
 
-def test_uncommented_hooks_are_valid_toml(tmp_path: Path) -> None:
+def test_commented_settings_uncommented_are_top_level_keys(tmp_path: Path) -> None:
+    # The commented keys sit above the hook tables: uncommented, they stay top-level.
     init_project(directory=tmp_path / "m")
-    text = (tmp_path / "whimbrel.toml").read_text()
-    start = text.index("# [[post_write_hooks]]")
-    hooks = "\n".join(line.removeprefix("# ") for line in text[start:].splitlines())
-    data = tomllib.loads(hooks)
+    config = tmp_path / "whimbrel.toml"
+    text = config.read_text()
+    for key in ("target_metadata", "version_table", "autogenerate"):
+        text = text.replace(f"# {key} = ", f"{key} = ")
+    data = tomllib.loads(text)
+    assert data["target_metadata"] == "myapp.models:Base.metadata"
+    assert data["version_table"] == "whimbrel_version"
+    assert data["autogenerate"]["exclude_tables"] == ["tmp_*"]
     assert [h["name"] for h in data["post_write_hooks"]] == ["ruff_check", "ruff_format"]
-    assert data["post_write_hooks"][1] == {
-        "name": "ruff_format",
-        "type": "module",
-        "module": "ruff",
-        "options": "format REVISION_SCRIPT_FILENAME",
-    }
 
 
 def test_config_dir_and_nested_directory(tmp_path: Path) -> None:
@@ -101,8 +115,15 @@ def test_pyproject_created(tmp_path: Path) -> None:
     assert result.config_file == tmp_path / "pyproject.toml"
     assert result.config_file in result.created
     data = tomllib.loads(result.config_file.read_text())
-    assert data == {"tool": {"whimbrel": {"script_location": "migrations", "url": DEFAULT_URL}}}
-    assert "# [[tool.whimbrel.post_write_hooks]]" in result.config_file.read_text()
+    assert data == {
+        "tool": {
+            "whimbrel": {
+                "script_location": "migrations",
+                "url": DEFAULT_URL,
+                "post_write_hooks": HOOKS,
+            }
+        }
+    }
 
 
 def test_pyproject_appended(tmp_path: Path) -> None:
@@ -179,31 +200,12 @@ def test_generated_config_loads(tmp_path: Path, template: str) -> None:
     assert config.script_location == tmp_path / "migrations"
     assert config.url == DEFAULT_URL
     assert config.version_paths == (tmp_path / "migrations" / "versions",)
-    assert config.post_write_hooks == ()
-    scripts = ScriptDirectory.from_config(config)
-    assert scripts.scripts() == []
-
-
-def test_generated_config_with_hooks_uncommented_loads(tmp_path: Path) -> None:
-    from whimbrel.config import Config
-
-    result = init_project(directory=tmp_path / "migrations")
-    text = result.config_file.read_text()
-    start = text.index("# [[post_write_hooks]]")
-    uncommented = text[:start] + "\n".join(
-        line.removeprefix("# ") for line in text[start:].splitlines()
-    )
-    result.config_file.write_text(uncommented)
-    config = Config.load(result.config_file, environ={})
-    assert [(h.name, h.type, h.target) for h in config.post_write_hooks] == [
-        ("ruff_check", "module", "ruff"),
-        ("ruff_format", "module", "ruff"),
+    assert [(h.name, h.type, h.target, h.optional) for h in config.post_write_hooks] == [
+        ("ruff_check", "console_scripts", "ruff", True),
+        ("ruff_format", "console_scripts", "ruff", True),
     ]
     scripts = ScriptDirectory.from_config(config)
-    script = scripts.generate_revision(rev_id="a1", message="with hooks", down_revisions=())
-    text = script.path.read_text()
-    assert "import sqlalchemy as sa" not in text  # removed by ruff check --fix
-    assert script.id == "a1"
+    assert scripts.scripts() == []
 
 
 def test_packaged_templates_are_readable() -> None:
@@ -214,3 +216,35 @@ def test_packaged_templates_are_readable() -> None:
     assert "script.py.tmpl" in names
     init = {entry.name for entry in root.joinpath("init").iterdir()}
     assert init == {"README.md.tmpl", "whimbrel.toml.tmpl", "pyproject.toml.tmpl"}
+
+
+@pytest.mark.parametrize("template", ["default", "pyproject"])
+def test_settings_appended_after_init_are_read(tmp_path: Path, template: str) -> None:
+    from whimbrel.config import Config
+
+    result = init_project(directory=tmp_path / "migrations", template=template)
+    with result.config_file.open("a") as f:
+        f.write('target_metadata = "myapp.models:metadata"\ntruncate_slug_length = 12\n')
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        config = Config.load(result.config_file, environ={})
+    assert config.target_metadata == "myapp.models:metadata"
+    assert config.truncate_slug_length == 12
+    assert len(config.post_write_hooks) == 2
+
+
+def test_setting_inside_a_hook_table_says_where_it_belongs(tmp_path: Path) -> None:
+    from whimbrel.config import Config, ConfigWarning
+
+    path = tmp_path / "whimbrel.toml"
+    path.write_text(
+        '[[post_write_hooks]]\nname = "f"\ntype = "exec"\nexecutable = "ruff"\n'
+        'target_metadata = "myapp.models:metadata"\n'
+    )
+    with pytest.warns(ConfigWarning) as record:
+        config = Config.load(path, environ={})
+    assert [str(w.message) for w in record] == [
+        f"key 'target_metadata' in post_write_hooks[0] of {path} is a top-level setting, "
+        "ignored here; move it above the first [[post_write_hooks]] table"
+    ]
+    assert config.target_metadata is None

@@ -12,6 +12,7 @@ import pytest
 from whimbrel.errors import CommandError
 from whimbrel.script.hooks import (
     HookSpec,
+    PostWriteHookWarning,
     default_post_write_hooks,
     hook_command,
     run_post_write_hooks,
@@ -173,9 +174,9 @@ def test_hook_errors(target: Path, hook: HookSpec, match: str) -> None:
 
 def test_default_hooks_are_ruff() -> None:
     hooks = default_post_write_hooks()
-    assert [(h.name, h.type, h.target) for h in hooks] == [
-        ("ruff_check", "module", "ruff"),
-        ("ruff_format", "module", "ruff"),
+    assert [(h.name, h.type, h.target, h.optional) for h in hooks] == [
+        ("ruff_check", "console_scripts", "ruff", True),
+        ("ruff_format", "console_scripts", "ruff", True),
     ]
     assert all("REVISION_SCRIPT_FILENAME" in h.options for h in hooks)
 
@@ -200,3 +201,53 @@ def test_default_ruff_hooks_run(tmp_path: Path) -> None:
     path.write_text("import os\nx   =   [1,2]\n")
     run_post_write_hooks(path, default_post_write_hooks())
     assert path.read_text() == "x = [1, 2]\n"
+
+
+@pytest.mark.parametrize(
+    ("kind", "missing", "problem"),
+    [
+        ("exec", "no-such-tool-xyz", "executable 'no-such-tool-xyz' not found"),
+        (
+            "console_scripts",
+            "no-such-tool-xyz",
+            "no console script named 'no-such-tool-xyz' is installed",
+        ),
+        ("module", "no_such_module_xyz", "module 'no_such_module_xyz' is not installed"),
+    ],
+)
+def test_optional_hook_without_its_program_warns_and_the_rest_run(
+    tmp_path: Path, target: Path, kind: str, missing: str, problem: str
+) -> None:
+    (tmp_path / "appender_ok.py").write_text(APPEND)
+    hooks = [
+        HookSpec(name="gone", type=kind, target=missing, optional=True),
+        HookSpec(
+            name="after",
+            type="module",
+            target="appender_ok",
+            options="REVISION_SCRIPT_FILENAME ran",
+            cwd=tmp_path,
+        ),
+    ]
+    with pytest.warns(PostWriteHookWarning) as record:
+        results = run_post_write_hooks(target, hooks)
+    assert [r.name for r in results] == ["after"]
+    assert target.read_text() == "x = 1\nran\n"
+    (warning,) = record
+    message = str(warning.message)
+    assert message.startswith(f"post-write hook 'gone': {problem}; skipped it, rev file.py")
+    assert "\n" not in message
+
+
+@pytest.mark.parametrize("kind", ["exec", "console_scripts", "module"])
+def test_required_hook_without_its_program_fails(target: Path, kind: str) -> None:
+    hook = HookSpec(name="gone", type=kind, target="no_such_tool_xyz")
+    with pytest.raises(CommandError, match="post-write hook 'gone'"):
+        run_post_write_hooks(target, [hook])
+
+
+def test_optional_hook_that_fails_is_still_an_error(tmp_path: Path, target: Path) -> None:
+    (tmp_path / "fails_mod.py").write_text("raise SystemExit(3)\n")
+    hook = HookSpec(name="f", type="module", target="fails_mod", cwd=tmp_path, optional=True)
+    with pytest.raises(CommandError, match="failed with exit code 3"):
+        run_post_write_hooks(target, [hook])

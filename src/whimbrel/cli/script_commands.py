@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import functools
+import sys
+import warnings
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any, TypeVar
 
 import typer
 
@@ -33,6 +36,28 @@ from whimbrel.cli.autogenerate_flags import (
 )
 from whimbrel.config import AutogenerateSettings, Config
 from whimbrel.errors import UsageError, WhimbrelError
+
+T = TypeVar("T")
+
+
+def _run_writing(
+    ctx: typer.Context, fn: Callable[..., Awaitable[T]], *args: Any, **kwargs: Any
+) -> T:
+    """``_run`` for a command that writes a revision: hook warnings become one line each."""
+    from whimbrel.script.hooks import PostWriteHookWarning
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", PostWriteHookWarning)
+        try:
+            return _run(ctx, fn, *args, **kwargs)
+        finally:
+            for warning in caught:
+                if not issubclass(warning.category, PostWriteHookWarning):
+                    warnings.showwarning(
+                        warning.message, warning.category, warning.filename, warning.lineno
+                    )
+                elif not _options(ctx).quiet:
+                    print(f"whimbrel: warning: {warning.message}", file=sys.stderr)
 
 
 @app.command()
@@ -136,7 +161,7 @@ def revision(
         detect_renames=detect_renames,
     )
     if autogenerate:
-        generated = _run(
+        generated = _run_writing(
             ctx,
             with_settings,
             command.autogenerate,
@@ -159,7 +184,7 @@ def revision(
             UsageError("--rename, --allow-empty and the comparison flags need --autogenerate"),
             2,
         )
-    result = _run(
+    result = _run_writing(
         ctx,
         command.revision,
         message=message,
@@ -187,7 +212,7 @@ def merge(
     as_json: JsonOption = False,
 ) -> None:
     """Create a merge revision joining two or more revisions."""
-    result = _run(
+    result = _run_writing(
         ctx,
         command.merge,
         revisions or ["heads"],

@@ -3,7 +3,10 @@
 A hook is ``exec`` (an executable found on ``PATH``), ``console_scripts`` (an installed
 entry point, run with this interpreter) or ``module`` (``python -m module``). Its
 ``options`` are split like a shell command line and the token
-``REVISION_SCRIPT_FILENAME`` in them is replaced by the path of the new file.
+``REVISION_SCRIPT_FILENAME`` in them is replaced by the path of the new file. An
+``optional`` hook whose program is not installed is skipped with a
+:class:`PostWriteHookWarning` instead of failing the command: the revision is written
+either way.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import shlex
 import shutil
 import subprocess
 import sys
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +28,7 @@ __all__ = (
     "HookResult",
     "HookSpec",
     "PostWriteHookLike",
+    "PostWriteHookWarning",
     "default_post_write_hooks",
     "hook_command",
     "run_post_write_hooks",
@@ -45,6 +50,14 @@ sys.exit(obj())
 """
 
 
+class PostWriteHookWarning(UserWarning):
+    """An optional post-write hook was skipped: its program is not installed."""
+
+
+class _Missing(CommandError):
+    """The hook's program cannot be found (as opposed to failing when run)."""
+
+
 class PostWriteHookLike(Protocol):
     """What a hook must provide; ``whimbrel.config.PostWriteHook`` is one."""
 
@@ -58,6 +71,8 @@ class PostWriteHookLike(Protocol):
     def options(self) -> str: ...
     @property
     def cwd(self) -> Path | None: ...
+    @property
+    def optional(self) -> bool: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +84,7 @@ class HookSpec:
     target: str
     options: str = REVISION_SCRIPT_FILENAME
     cwd: Path | None = None
+    optional: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,20 +99,26 @@ class HookResult:
 
 
 def default_post_write_hooks() -> tuple[HookSpec, ...]:
-    """Return the hooks ``whimbrel init`` offers: ``ruff check --fix``, ``ruff format``."""
+    """Return the hooks ``whimbrel init`` sets up: ``ruff check --fix``, ``ruff format``.
+
+    Both are optional: the ``ruff`` installed next to the interpreter or found on
+    ``PATH`` runs, and without one the revision is written unformatted, with a warning.
+    """
     return (
         HookSpec(
             name="ruff_check",
-            type="module",
+            type="console_scripts",
             target="ruff",
             # A lint finding the fixer cannot fix must not fail writing the revision.
             options=f"check --fix --exit-zero {REVISION_SCRIPT_FILENAME}",
+            optional=True,
         ),
         HookSpec(
             name="ruff_format",
-            type="module",
+            type="console_scripts",
             target="ruff",
             options=f"format {REVISION_SCRIPT_FILENAME}",
+            optional=True,
         ),
     )
 
@@ -121,7 +143,7 @@ def hook_command(hook: PostWriteHookLike, path: Path) -> list[str]:
     if hook.type == "exec":
         found = shutil.which(hook.target)
         if found is None:
-            raise CommandError(
+            raise _Missing(
                 f"post-write hook {hook.name!r}: executable {hook.target!r} not found; "
                 "install it or give its full path"
             )
@@ -147,7 +169,7 @@ def _console_script(hook: PostWriteHookLike) -> list[str]:
     found = shutil.which(hook.target)
     if found is not None:
         return [found]
-    raise CommandError(
+    raise _Missing(
         f"post-write hook {hook.name!r}: no console script named {hook.target!r} is "
         "installed; install the package that provides it"
     )
@@ -161,7 +183,11 @@ def run_post_write_hooks(path: Path, hooks: Sequence[PostWriteHookLike]) -> list
         hooks: The hooks to run; an empty sequence does nothing.
 
     Returns:
-        One result per hook, in the order run.
+        One result per hook, in the order run (a skipped optional hook has none).
+
+    Warns:
+        PostWriteHookWarning: an optional hook's program is not installed; the
+            hook is skipped and the others run.
 
     Raises:
         CommandError: A hook cannot be started or exits with a non-zero code; the
@@ -170,7 +196,13 @@ def run_post_write_hooks(path: Path, hooks: Sequence[PostWriteHookLike]) -> list
     """
     results: list[HookResult] = []
     for hook in hooks:
-        args = hook_command(hook, path)
+        try:
+            args = hook_command(hook, path)
+        except _Missing as e:
+            if not hook.optional:
+                raise
+            _skipped(e.args[0].split("; ")[0], path)
+            continue
         try:
             done = subprocess.run(
                 args,
@@ -184,6 +216,12 @@ def run_post_write_hooks(path: Path, hooks: Sequence[PostWriteHookLike]) -> list
         except OSError as e:
             raise CommandError(f"post-write hook {hook.name!r} could not be run: {e}") from e
         result = HookResult(hook.name, tuple(args), done.returncode, done.stdout, done.stderr)
+        if hook.optional and hook.type == "module" and _no_module(done, hook.target):
+            # Only the child knows its sys.path (cwd, PYTHONPATH): ask it, then tell.
+            _skipped(
+                f"post-write hook {hook.name!r}: module {hook.target!r} is not installed", path
+            )
+            continue
         if done.returncode != 0:
             said = _first_line(done.stderr) or _first_line(done.stdout) or "no output"
             raise CommandError(
@@ -192,6 +230,20 @@ def run_post_write_hooks(path: Path, hooks: Sequence[PostWriteHookLike]) -> list
             )
         results.append(result)
     return results
+
+
+def _no_module(done: subprocess.CompletedProcess[str], module: str) -> bool:
+    said = _first_line(done.stderr)
+    return done.returncode == 1 and "No module named" in said and module.split(".")[0] in said
+
+
+def _skipped(problem: str, path: Path) -> None:
+    warnings.warn(
+        f"{problem}; skipped it, {path.name} is written as generated (install it, or "
+        "remove the hook from the configuration)",
+        PostWriteHookWarning,
+        stacklevel=3,
+    )
 
 
 def _first_line(text: str) -> str:

@@ -293,7 +293,6 @@ class _ProjectTemplate:
     info: TemplateInfo
     config_name: str
     config_template: str
-    hooks_table: str
 
 
 _TEMPLATES = {
@@ -303,7 +302,6 @@ _TEMPLATES = {
             TemplateInfo("default", "Async SQLite project configured in whimbrel.toml"),
             "whimbrel.toml",
             "init/whimbrel.toml.tmpl",
-            "post_write_hooks",
         ),
         _ProjectTemplate(
             TemplateInfo(
@@ -311,7 +309,6 @@ _TEMPLATES = {
             ),
             "pyproject.toml",
             "init/pyproject.toml.tmpl",
-            "tool.whimbrel.post_write_hooks",
         ),
     )
 }
@@ -363,7 +360,7 @@ def init_project(
     settings = string.Template(_resource(chosen.config_template)).substitute(
         script_location=_toml_escape(_relative(directory, config_dir)),
         url=_toml_escape(DEFAULT_URL),
-        hooks=_hooks_toml(default_post_write_hooks(), chosen.hooks_table),
+        hooks=_hooks_toml(default_post_write_hooks()),
     )
     config_text = _config_text(config_file, settings, pyproject=chosen.info.name == "pyproject")
 
@@ -435,14 +432,24 @@ def _toml_escape(text: str) -> str:
     )
 
 
-def _hooks_toml(hooks: Sequence[PostWriteHookLike], table: str) -> str:
-    lines = ["# Programs run on each new revision file (these need ruff installed):"]
+def _hooks_toml(hooks: Sequence[PostWriteHookLike]) -> str:
+    # An array of inline tables, not [[...]] sections: a key added at the end of the
+    # file later must not land inside the last hook's table.
+    lines = [
+        "# Programs run on each new revision file, in order: ruff fixes and formats it.",
+        "# optional = true: without ruff installed (next to Python or on PATH) a hook is",
+        "# skipped with a warning and the revision is written as generated.",
+        "post_write_hooks = [",
+    ]
     for hook in hooks:
-        lines += [
-            f"# [[{table}]]",
-            f'# name = "{_toml_escape(hook.name)}"',
-            f'# type = "{_toml_escape(hook.type)}"',
-            f'# {_HOOK_TARGET_KEYS[hook.type]} = "{_toml_escape(hook.target)}"',
-            f'# options = "{_toml_escape(hook.options)}"',
+        fields = [
+            f'name = "{_toml_escape(hook.name)}"',
+            f'type = "{_toml_escape(hook.type)}"',
+            f'{_HOOK_TARGET_KEYS[hook.type]} = "{_toml_escape(hook.target)}"',
+            f'options = "{_toml_escape(hook.options)}"',
         ]
+        if hook.optional:
+            fields.append("optional = true")
+        lines.append(f"    {{ {', '.join(fields)} }},")
+    lines.append("]")
     return "\n".join(lines)
