@@ -492,3 +492,17 @@ async def test_alembic_scripts_see_offline_mode(tmp_path: Path) -> None:
     result = await command.upgrade(cfg(tmp_path, one(body)), "heads", sql=True)
     assert "SELECT 'offline';" in result.sql
     assert "'online'" not in result.sql
+
+
+async def test_dialect_of_a_given_engine_without_connecting(tmp_path: Path) -> None:
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    engine = create_async_engine(UNREACHABLE["postgresql"])
+    try:
+        config = cfg(tmp_path, one(TABLE), "sqlite")
+        result = await command.upgrade(config, "heads", sql=True, engine=engine)
+        assert result.dialect == "postgresql"
+        assert "id SERIAL NOT NULL" in result.sql
+        assert engine.pool.checkedout() == 0
+    finally:
+        await engine.dispose()

@@ -237,9 +237,14 @@ class OfflineScript:
     def header(self, summary: str) -> None:
         self.writer.comment(f"Whimbrel offline SQL for {self.dialect.name}: {summary}")
         if not self.transactional_ddl:
+            who = (
+                "MySQL and MariaDB commit"
+                if self.dialect.name in ("mysql", "mariadb")
+                else f"{self.dialect.name} is taken to commit"
+            )
             self.writer.comment(
-                "MySQL and MariaDB commit each DDL statement implicitly: if this script "
-                "fails, the revisions before the failure stay applied."
+                f"{who} each DDL statement implicitly: if this script fails, the "
+                "revisions before the failure stay applied."
             )
 
     def execute(self, statement: str | Executable) -> None:
