@@ -503,6 +503,6 @@ async def test_dialect_of_a_given_engine_without_connecting(tmp_path: Path) -> N
         result = await command.upgrade(config, "heads", sql=True, engine=engine)
         assert result.dialect == "postgresql"
         assert "id SERIAL NOT NULL" in result.sql
-        assert engine.pool.checkedout() == 0
+        assert "Current Checked out connections: 0" in engine.pool.status()
     finally:
         await engine.dispose()
