@@ -222,7 +222,8 @@ async def _migrate(
                 plan = graph.plan_upgrade(before, target)
             else:
                 plan = graph.plan_downgrade(before, target)
-            if plan.steps and not allow_changed:
+            if plan.steps and before and not allow_changed:
+                # (From base nothing has been applied, so no applied script can differ.)
                 await _refuse_changed(ctx, graph, scripts, before)
             steps = await ctx.run(plan, scripts, listener=on_step)
         return MigrationResult(

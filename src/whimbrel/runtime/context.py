@@ -72,6 +72,7 @@ class MigrationContext:
         self._flushed_heads: tuple[str, ...] = ()
         self._pending: list[HistoryRecord] = []
         self._tables_ready = False
+        self._version_missing = False
 
     # -- what operations see (MigrationContextLike) ------------------------------------
 
@@ -185,8 +186,10 @@ class MigrationContext:
 
     def _ensure_tables(self, conn: Connection) -> None:
         if not self._tables_ready:
-            self.tables.ensure(conn)
+            missing = (self.tables.version.name,) if self._version_missing else ()
+            self.tables.ensure(conn, known_missing=missing)
             self._tables_ready = True
+            self._version_missing = False
 
     # -- state -------------------------------------------------------------------------
 
@@ -198,7 +201,10 @@ class MigrationContext:
 
     def _read_sync(self, conn: Connection) -> tuple[str, ...]:
         if not self.tables.exists(conn):
+            # Seen under the lock: the first flush creates it without asking again.
+            self._version_missing = True
             return ()
+        self._version_missing = False
         self._tables_ready = self._has_history(conn)
         return self.tables.read_existing(conn)
 

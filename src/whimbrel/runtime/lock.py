@@ -21,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import os
 import time
+import weakref
 from typing import TYPE_CHECKING, Any
 
 import anyio
@@ -28,12 +29,17 @@ import anyio
 from whimbrel.errors import LockTimeoutError
 
 if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
     from sqlalchemy.ext.asyncio import AsyncConnection
 
 __all__ = ("MigrationLock", "lock_key")
 
 _POLL_START = 0.02
 _POLL_MAX = 0.5
+
+
+# The database each engine connects to (PostgreSQL's current_database()), by engine.
+_DATABASE_NAMES: weakref.WeakKeyDictionary[Engine, str] = weakref.WeakKeyDictionary()
 
 
 def lock_key(database: str, schema: str | None, table: str) -> int:
@@ -80,8 +86,13 @@ class MigrationLock:
             LockTimeoutError: another run held it for longer than the timeout.
         """
         if self._dialect == "postgresql":
-            database = await self._scalar("SELECT current_database()")
-            self._key = lock_key(str(database), self._schema, self._table)
+            engine = self._conn.sync_engine
+            database = _DATABASE_NAMES.get(engine)
+            if database is None:
+                # Asked once per engine: a fan-out over 200 tenant schemas shares one.
+                database = str(await self._scalar("SELECT current_database()"))
+                _DATABASE_NAMES[engine] = database
+            self._key = lock_key(database, self._schema, self._table)
             fn = "pg_try_advisory_xact_lock" if self._shared else "pg_try_advisory_lock"
             await self._poll(f"SELECT {fn}({self._key})", self._pg_holder)
         elif self._dialect in ("mysql", "mariadb"):

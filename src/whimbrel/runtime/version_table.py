@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import getpass
 import socket
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
@@ -120,12 +120,16 @@ class VersionTables:
         rows = conn.execute(select(self.version.c.version_num)).scalars().all()
         return tuple(rows)
 
-    def ensure(self, conn: Connection) -> bool:
-        """Create whichever of the two tables is missing; return whether any was."""
+    def ensure(self, conn: Connection, *, known_missing: Collection[str] = ()) -> bool:
+        """Create whichever of the two tables is missing; return whether any was.
+
+        ``known_missing`` names tables the caller found missing in this transaction
+        (under the migration lock): they are created without asking again.
+        """
         found = inspect(conn)
         created = False
         for table in (self.version, self.history):
-            if not found.has_table(table.name, schema=self.schema):
+            if table.name in known_missing or not found.has_table(table.name, schema=self.schema):
                 table.create(conn)
                 created = True
         return created
