@@ -4,7 +4,9 @@ A :class:`Case` names the argv of each tool for one command; :func:`run_case` ru
 a generated project (a cold run per tool, a warm-up, then interleaved timed runs) and
 returns a :class:`CaseResult` with medians, minima and the verdict against the case's
 target.  Besides the two tools, a case may name a *floor*: the same work done by the
-database's own client (``psql -f script.sql``), against which both tools are compared.
+database's own command-line client (``psql -f script.sql``, ``sqlite3 db ".read
+script.sql"``), against which both tools are compared; :class:`WithFloor` adds that
+client to a runner.
 """
 
 from __future__ import annotations
@@ -23,8 +25,9 @@ from benchmarks.generate import Project
 
 WHIMBREL = "whimbrel"
 ALEMBIC = "alembic"
-FLOOR = "psql"
-"""The floor: the database client running the offline SQL script, no migration tool."""
+FLOOR = "floor"
+"""The floor: the database's own client (``psql``, ``sqlite3``) running the offline SQL
+script, no migration tool."""
 TOOLS = (WHIMBREL, ALEMBIC, FLOOR)
 
 Argv = tuple[str, ...]
@@ -45,14 +48,15 @@ class Case:
     """One command timed in both tools (and optionally the floor).
 
     ``target`` is the required ratio alembic/whimbrel of median wall times (``None``: no
-    such target).  ``max_over_floor`` is the largest allowed ratio whimbrel/floor of
-    median wall times; it needs ``floor``, the argv of the ``psql`` run doing the same
-    work.  ``verify`` gets every tool's stdout of one round and raises
-    ``BenchmarkError`` if they did different work.  ``setup``/``teardown`` run once
-    around the case; ``before_each`` runs (untimed) before every single run with the
-    tool's name, e.g. to reset a database; ``after_each`` runs (untimed) after every
-    single run with the tool's name and stdout, e.g. to check what it left in the
-    database before the next reset.
+    such target).  ``floor`` is the argv of the database client's run doing the same
+    work (``psql``, ``sqlite3``; timed and reported beside the tools), and
+    ``max_over_floor`` the largest allowed ratio whimbrel/floor of median wall times
+    (``None``: the floor is information, not judged).  ``verify`` gets every tool's
+    stdout of one round and raises ``BenchmarkError`` if they did different work.
+    ``setup``/``teardown`` run once around the case; ``before_each`` runs (untimed)
+    before every single run with the tool's name, e.g. to reset a database;
+    ``after_each`` runs (untimed) after every single run with the tool's name and
+    stdout, e.g. to check what it left in the database before the next reset.
     """
 
     name: str
@@ -192,6 +196,27 @@ class Runner:
                 f"`{tool} {' '.join(argv)}` exited {proc.returncode} in {cwd}\n{tail}"
             )
         return elapsed, proc.stdout
+
+
+@dataclass(frozen=True, slots=True)
+class WithFloor:
+    """``runner``'s tools plus :data:`FLOOR`, which runs ``client`` (``psql``, ``sqlite3``).
+
+    The floor's client depends on the database, so each dialect gets its own.
+    """
+
+    runner: ToolRunner
+    client: Path
+    env: Mapping[str, str]
+
+    @property
+    def tools(self) -> tuple[str, ...]:
+        return (*(tool for tool in self.runner.tools if tool != FLOOR), FLOOR)
+
+    def run(self, tool: str, argv: Argv, cwd: Path) -> tuple[float, str]:
+        if tool != FLOOR:
+            return self.runner.run(tool, argv, cwd)
+        return Runner({FLOOR: self.client}, self.env).run(FLOOR, argv, cwd)
 
 
 # Cache directories a "cold" run must not find: Python's bytecode for imported revision

@@ -8,6 +8,7 @@ import io
 import json
 import os
 import re
+import shutil
 import sqlite3
 import sys
 import tomllib
@@ -26,13 +27,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from benchmarks import generate, run, runtime
 from benchmarks.databases import (
     Postgres,
+    PostgresDatabase,
     SchemaState,
     SqliteDatabase,
     parse_catalogue,
     state_from_rows,
 )
 from benchmarks.generate import Project, ProjectConfig, generate_project
-from benchmarks.harness import FLOOR, floor_verdict
+from benchmarks.harness import FLOOR, WithFloor, floor_verdict
 from benchmarks.run import (
     ALEMBIC,
     WHIMBREL,
@@ -652,6 +654,8 @@ def test_runtime_suite_on_sqlite(tmp_path: Path) -> None:
         ("sqlite", 7, "downgrade", "n/a"),
     ]
     assert all(r.target == runtime.SQLITE_SPEEDUP for r in results)
+    # No sqlite3 client given: no floor, as before.
+    assert all(FLOOR not in r.stats and r.max_over_floor is None for r in results)
     # upgrade: cold, warm-up, 1 timed; downgrade: its setup's upgrade, then the same three.
     verbs = [argv[0] for argv in fake.calls]
     assert verbs == ["upgrade"] * 4 + ["downgrade"] * 3
@@ -697,16 +701,233 @@ def test_floor_scripts_from_alembic_offline(tmp_path: Path) -> None:
     assert "DROP TABLE t00001" in down and "DROP INDEX ix_t00002_c00002" in down
     floor = runtime.psql_floor(Postgres())
     assert floor(scripts.upgrade)[-2:] == ("-f", str(scripts.upgrade))
+    # Constructing the database runs nothing: no server is needed here.
+    db = PostgresDatabase(Postgres(), Path("/usr/bin/psql"), {})
     upgrade, downgrade = runtime.runtime_cases(
-        project,
-        SqliteDatabase(tmp_path / "unused.db"),
-        InProcessAlembic(),
-        floor=floor,
-        scripts=scripts,
+        project, db, InProcessAlembic(), floor=floor, scripts=scripts
     )
     assert upgrade.argv(FLOOR) == floor(scripts.upgrade)
     assert downgrade.argv(FLOOR) == floor(scripts.downgrade)
-    assert upgrade.target is None and upgrade.max_over_floor == runtime.POSTGRES_MAX_OVER_FLOOR
+    for case in (upgrade, downgrade):
+        assert case.target is None
+        assert case.max_over_floor == runtime.POSTGRES_MAX_OVER_FLOOR
+
+
+# -- runtime suite: the SQLite floor, run by the real sqlite3 shell ------------------------
+
+SQLITE_URL = "sqlite+aiosqlite:///bench.db"
+
+
+@pytest.fixture
+def sqlite_client() -> Path:
+    found = shutil.which("sqlite3")
+    assert found is not None, "the SQLite floor tests need the sqlite3 shell on PATH"
+    return Path(found)
+
+
+def _sqlite_project(root: Path, revisions: int) -> Project:
+    config = ProjectConfig(
+        alembic_url=SQLITE_URL,
+        whimbrel_url=SQLITE_URL,
+        env="async",
+        whimbrel_scripts=runtime.WHIMBREL_SCRIPTS,
+    )
+    return generate_project(root, revisions=revisions, shape="linear", config=config)
+
+
+def test_floor_scripts_for_sqlite_have_no_transaction(tmp_path: Path) -> None:
+    project = _sqlite_project(tmp_path, 6)
+    scripts = runtime.write_floor_scripts(project, InProcessAlembic(), url="sqlite://")
+    assert "sqlalchemy.url = sqlite://\n" in (project.root / "alembic-offline.ini").read_text()
+    up, down = scripts.upgrade.read_text(), scripts.downgrade.read_text()
+    for sql in (up, down):
+        assert not re.search(r"^(BEGIN|COMMIT)", sql, re.MULTILINE)
+    assert up.startswith("CREATE TABLE alembic_version")
+    assert up.count("CREATE TABLE t0") == 2 and "CREATE INDEX ix_t00001_c00001" in up
+    assert "ALTER TABLE t00002 ADD COLUMN c00002" in up
+    assert f"SET version_num='{project.heads[0]}'" in up
+    assert "ALTER TABLE t00002 DROP COLUMN c00002" in down
+    assert "DROP TABLE t00001" in down and "DROP INDEX ix_t00001_c00001" in down
+    last = f"DELETE FROM alembic_version WHERE alembic_version.version_num = '{project.base}'"
+    assert last in down
+
+
+@dataclass
+class CannedSql:
+    """Stands in for ``alembic … --sql``: prints ``sql`` whatever the argv."""
+
+    sql: str
+    tools: tuple[str, ...] = (ALEMBIC,)
+
+    def run(self, tool: str, argv: tuple[str, ...], cwd: Path) -> tuple[float, str]:
+        assert tool == ALEMBIC and "--sql" in argv
+        return 0.01, self.sql
+
+
+def test_floor_scripts_are_checked_per_dialect(tmp_path: Path) -> None:
+    project = _sqlite_project(tmp_path, 3)
+    body = "CREATE TABLE t (id INTEGER);\nUPDATE alembic_version SET version_num='x';\n"
+    in_transaction = f"BEGIN;\n\n{body}\nCOMMIT;\n"
+    # SQLite: the floor brings its own transaction, so the script must not have one.
+    with pytest.raises(BenchmarkError, match="transaction of its own for sqlite"):
+        runtime.write_floor_scripts(project, CannedSql(in_transaction), url="sqlite://")
+    scripts = runtime.write_floor_scripts(project, CannedSql(body), url="sqlite://")
+    assert scripts.upgrade.read_text() == scripts.downgrade.read_text() == body
+    # PostgreSQL: the script is the transaction.
+    with pytest.raises(BenchmarkError, match="wrote no transaction"):
+        runtime.write_floor_scripts(project, CannedSql(body), url="postgresql://")
+    scripts = runtime.write_floor_scripts(project, CannedSql(in_transaction), url="postgresql://")
+    assert scripts.upgrade.read_text() == in_transaction
+    # Either way a script that leaves the version table alone is not the tools' work.
+    with pytest.raises(BenchmarkError, match="no version-table update"):
+        runtime.write_floor_scripts(
+            project, CannedSql("CREATE TABLE t (id INT);"), url="sqlite://"
+        )
+    with pytest.raises(ValueError, match="no floor"):
+        runtime.write_floor_scripts(project, CannedSql(body), url="mysql://")
+
+
+def test_sqlite_floor_argv() -> None:
+    floor = runtime.sqlite_floor(Path("/w/bench.db"))
+    assert floor(Path("/w/floor-upgrade.sql")) == (
+        "-bail",
+        "/w/bench.db",
+        "BEGIN;",
+        '.read "/w/floor-upgrade.sql"',
+        "COMMIT;",
+    )
+    # Dot-command arguments in double quotes take C escapes.
+    assert floor(Path('/a b/"q"\\x.sql'))[3] == '.read "/a b/\\"q\\"\\\\x.sql"'
+
+
+def test_sqlite_floor_runs_in_one_transaction_and_leaves_the_tools_state(
+    tmp_path: Path, sqlite_client: Path
+) -> None:
+    # A directory name the dot-command quoting must survive.
+    project = _sqlite_project(tmp_path / 'odd dir "q"\\x', 7)
+    scripts = runtime.write_floor_scripts(project, InProcessAlembic(), url="sqlite://")
+    db = SqliteDatabase(project.root / runtime.SQLITE_FILE)
+    floor = runtime.sqlite_floor(db.path)
+    runner = WithFloor(InProcessAlembic(), sqlite_client, {})
+    assert runner.tools == (ALEMBIC, FLOOR)
+
+    runner.run(FLOOR, floor(scripts.upgrade), project.root)
+    at_head = runtime.expected_state(project, at_head=True)
+    assert at_head.tables and at_head.indexes and at_head.versions == {project.heads[0]}
+    state = db.state(runtime.VERSION_TABLES[FLOOR])
+    assert state == at_head
+    runtime.check_state(FLOOR, "upgrade head", state, at_head)
+
+    runner.run(FLOOR, floor(scripts.downgrade), project.root)
+    assert db.state("alembic_version") == runtime.expected_state(project, at_head=False)
+
+    # A failing statement stops the script (-bail), exits non-zero and commits nothing.
+    db.reset()
+    broken = project.root / "broken.sql"
+    text = scripts.upgrade.read_text()
+    cut = text.index("CREATE INDEX")
+    broken.write_text(text[:cut] + "CREATE TABLE t00001 (id INTEGER);\n" + text[cut:])
+    with pytest.raises(BenchmarkError, match="exited 1"):
+        runner.run(FLOOR, floor(broken), project.root)
+    assert db.state("alembic_version") == SchemaState(frozenset(), frozenset(), 0, frozenset())
+
+
+def test_with_floor_runs_the_client_and_delegates_the_tools(tmp_path: Path) -> None:
+    fake = FakeRunner({WHIMBREL: "w", ALEMBIC: "a", FLOOR: "fake floor"})
+    fake.tools = (WHIMBREL, ALEMBIC, FLOOR)
+    runner = WithFloor(fake, Path(sys.executable), {})
+    assert runner.tools == (WHIMBREL, ALEMBIC, FLOOR)  # the floor once, last
+    assert runner.run(WHIMBREL, ("heads",), tmp_path)[1] == "w"
+    elapsed, out = runner.run(FLOOR, ("-c", "import os; print(os.getcwd())"), tmp_path)
+    assert out.strip() == str(tmp_path) and elapsed > 0
+    assert fake.calls == [WHIMBREL]  # the floor went to the client, not the wrapped runner
+    with pytest.raises(BenchmarkError, match="exited 3"):
+        runner.run(FLOOR, ("-c", "raise SystemExit(3)"), tmp_path)
+
+
+def test_sqlite_cases_keep_the_speedup_target_and_report_the_floor(
+    tmp_path: Path, sqlite_client: Path
+) -> None:
+    project = _sqlite_project(tmp_path, 4)
+    scripts = runtime.write_floor_scripts(project, InProcessAlembic(), url="sqlite://")
+    db = SqliteDatabase(project.root / runtime.SQLITE_FILE)
+    floor = runtime.sqlite_floor(db.path)
+    runner = WithFloor(InProcessAlembic(), sqlite_client, {})
+    upgrade, downgrade = runtime.runtime_cases(project, db, runner, floor=floor, scripts=scripts)
+    assert upgrade.argv(FLOOR) == floor(scripts.upgrade)
+    assert downgrade.argv(FLOOR) == floor(scripts.downgrade)
+    for case in (upgrade, downgrade):
+        assert case.target == runtime.SQLITE_SPEEDUP and case.max_over_floor is None
+    # Without sqlite3 the cases are as before: a target, no floor.
+    bare, _ = runtime.runtime_cases(project, db, InProcessAlembic())
+    assert bare.floor is None and bare.target == runtime.SQLITE_SPEEDUP
+
+
+def test_runtime_suite_on_sqlite_with_the_floor(tmp_path: Path, sqlite_client: Path) -> None:
+    suite = runtime.Suite(dialects=("sqlite",), revisions=(7,), repeat=2)
+    fake = InProcessAlembic()
+    results = runtime.run_suite(
+        suite, fake, work_dir=tmp_path, psql=None, sqlite3=sqlite_client, env={}
+    )
+    assert [(r.case, r.target, r.max_over_floor) for r in results] == [
+        ("upgrade", runtime.SQLITE_SPEEDUP, None),
+        ("downgrade", runtime.SQLITE_SPEEDUP, None),
+    ]
+    for r in results:
+        assert set(r.stats) == {ALEMBIC, FLOOR} and set(r.cold) == {ALEMBIC, FLOOR}
+        assert len(r.stats[FLOOR].samples) == 2
+        assert r.over_floor(ALEMBIC) is not None
+        assert r.verdict == "n/a"  # judged by alembic/whimbrel only; whimbrel is absent
+    # The offline SQL first, then Alembic's own runs; the floor's go to sqlite3.
+    assert fake.calls[:2] == [
+        ("-c", "alembic-offline.ini", "upgrade", "head", "--sql"),
+        ("-c", "alembic-offline.ini", "downgrade", "head:base", "--sql"),
+    ]
+    assert [argv[0] for argv in fake.calls[2:]] == ["upgrade"] * 5 + ["downgrade"] * 4
+    project_dir = tmp_path / "runtime-sqlite-linear-7-s0"
+    assert (project_dir / "floor-upgrade.sql").is_file()
+    assert not list(project_dir.glob("bench.db*"))  # dropped, snapshots too
+    table = runtime.format_runtime_table(results).splitlines()
+    assert "floor med/min" in table[0]
+    upgrade_row = table[2].split()
+    assert upgrade_row[:3] == ["sqlite", "7", "upgrade"] and upgrade_row[-2:] == ["≥10x", "n/a"]
+
+
+def test_sqlite_result_is_judged_by_speedup_with_the_floor_beside() -> None:
+    stats = {
+        WHIMBREL: summarize([0.2, 0.2]),
+        ALEMBIC: summarize([1.5, 1.5]),
+        FLOOR: summarize([0.1, 0.1]),
+    }
+    result = CaseResult("upgrade", "linear", 200, runtime.SQLITE_SPEEDUP, stats, dialect="sqlite")
+    # 7.5x: a MISS however close to the floor Whimbrel is; alembic/floor 15x bounds it.
+    assert result.verdict == "MISS" and result.target_label == "≥10x"
+    assert result.over_floor(WHIMBREL) == pytest.approx(2.0)
+    assert result.over_floor(ALEMBIC) == pytest.approx(15.0)
+    row = runtime.format_runtime_table([result]).splitlines()[2]
+    assert "7.5x (7.5x)" in row and "2.00x (2.00x)" in row and "15.00x (15.00x)" in row
+    assert row.split()[-2:] == ["≥10x", "MISS"]
+    entry = results_to_json([result], {})["results"][0]
+    assert entry["max_over_floor"] is None
+    assert entry["alembic_over_floor"] == pytest.approx(15.0)
+    assert entry["tools"][FLOOR]["median"] == 0.1
+
+
+def test_floor_clients_and_notes() -> None:
+    everywhere = {"sqlite3": "/usr/bin/sqlite3", "psql": "/usr/bin/psql"}
+    clients = run.floor_clients(("sqlite", "postgresql"), everywhere.get)
+    assert clients == {"sqlite": Path("/usr/bin/sqlite3"), "postgresql": Path("/usr/bin/psql")}
+    notes = run.floor_notes(clients)
+    assert "`psql -f floor-upgrade.sql`" in notes and "whimbrel/floor ≤1.3x" in notes
+    assert '"BEGIN;" ".read floor-upgrade.sql" "COMMIT;"' in notes
+    assert "information only" in notes
+    no_sqlite3 = {"psql": "/usr/bin/psql"}
+    clients = run.floor_clients(("sqlite",), no_sqlite3.get)
+    assert clients == {"sqlite": None}
+    notes = run.floor_notes(clients)
+    assert "no floor measured (sqlite3 is not on PATH)" in notes and "psql" not in notes
+    with pytest.raises(BenchmarkError, match="psql is not on PATH"):
+        run.floor_clients(("sqlite", "postgresql"), {"sqlite3": "/usr/bin/sqlite3"}.get)
 
 
 def test_exclusive_lock_serialises_runs(tmp_path: Path) -> None:
