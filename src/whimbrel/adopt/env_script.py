@@ -68,9 +68,12 @@ OPTION_EQUIVALENTS: Mapping[str, str] = {
         "extra template values; Whimbrel's revision template (script.py.tmpl, "
         "string.Template) has a fixed set of placeholders"
     ),
-    "output_buffer": "offline (--sql) mode; Whimbrel runs online only",
-    "starting_rev": "offline (--sql) mode; Whimbrel runs online only",
-    "destination_rev": "offline (--sql) mode; Whimbrel runs online only",
+    "output_buffer": (
+        "offline (--sql) mode: whimbrel upgrade --sql prints the script; from Python, "
+        "upgrade(config, sql=True, output=stream_or_path)"
+    ),
+    "starting_rev": "offline (--sql) mode: the start of the range, whimbrel upgrade FROM:TO --sql",
+    "destination_rev": "offline (--sql) mode: the end of a range, whimbrel upgrade FROM:TO --sql",
 }
 # Options of the stock templates that need no note.
 _QUIET_OPTIONS = frozenset(
