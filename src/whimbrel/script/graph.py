@@ -580,7 +580,7 @@ class RevisionGraph:
         """Every revision applied in a database whose head rows are ``current``."""
         return self.ancestors(self._heads_of(current))
 
-    # -- planning ----------------------------------------------------------------------
+    # -- planning (whimbrel.script.planning) ----------------------------------------------
 
     def plan_upgrade(self, current: Sequence[str], target: str) -> Plan:
         """Plan an upgrade from the head rows ``current`` to ``target``.
@@ -588,18 +588,9 @@ class RevisionGraph:
         Raises:
             RevisionError: the target cannot be resolved (see :meth:`resolve`).
         """
-        heads = self._heads_of(current)
-        targets = self.resolve(target, current=heads)
-        needed = self.ancestors(targets) - self.ancestors(heads)
-        steps: list[Step] = []
-        state = list(heads)
-        for rev_id in self.topological(needed):
-            before = tuple(state)
-            downs = set(self._downs(rev_id, True))
-            state = [h for h in state if h not in downs]
-            state.append(rev_id)
-            steps.append(Step(rev_id, "up", before, tuple(state)))
-        return Plan("up", tuple(steps), heads, tuple(state))
+        from whimbrel.script.planning import plan_upgrade
+
+        return plan_upgrade(self, current, target)
 
     def plan_downgrade(self, current: Sequence[str], target: str) -> Plan:
         """Plan a downgrade from the head rows ``current`` to ``target``.
@@ -611,73 +602,9 @@ class RevisionGraph:
             RangeError: the target is above the current revisions.
             RevisionError: the target cannot be resolved (see :meth:`resolve`).
         """
-        heads = self._heads_of(current)
-        applied = self.ancestors(heads)
-        remove = self._to_remove(target, heads, applied)
-        steps: list[Step] = []
-        state = list(heads)
-        remaining = set(applied)
-        for rev_id in reversed(self.topological(remove)):
-            before = tuple(state)
-            remaining.discard(rev_id)
-            state = [h for h in state if h != rev_id]
-            candidates = [d for d in self._downs(rev_id, True) if d in remaining]
-            if candidates:
-                # A down revision becomes a head row unless another head implies it.
-                others = self.ancestors(state) if state else set()
-                state.extend(d for d in candidates if d not in others)
-            steps.append(Step(rev_id, "down", before, tuple(state)))
-        return Plan("down", tuple(steps), heads, tuple(state))
+        from whimbrel.script.planning import plan_downgrade
 
-    def _to_remove(self, target: str, heads: Sequence[str], applied: set[str]) -> set[str]:
-        """The applied revisions a downgrade to ``target`` takes out."""
-        match = _RELATIVE.match(target)
-        if match and match["symbol"] is None:
-            steps = int(match["steps"])
-            if steps >= 0:
-                raise RelativeStepError(
-                    target, "a downgrade target cannot be above the current; use -N"
-                )
-            # Walk down from the current head, taking out each revision passed.
-            node = self._relative_start(target, heads, match["label"], steps)
-            walked: list[str] = []
-            for taken in range(-steps):
-                if node is None:
-                    raise RelativeStepError(target, f"it walks past base after {taken} step(s)")
-                walked.append(node)
-                downs = self._nodes[node].down_revisions
-                if len(downs) > 1 and taken + 1 < -steps:
-                    raise RelativeStepError(
-                        target,
-                        f"{node} merges {', '.join(downs)}; downgrade to one of them by id",
-                    )
-                node = downs[0] if downs else None
-            return self.descendants(walked) & applied
-        label = target.rpartition("@")[0] or None
-        target_rev = self.resolve_one(target, current=heads)
-        if target_rev is None:
-            if label is None:
-                return set(applied)
-            self._label_root(label)
-            roots: Iterable[str] = [
-                r
-                for r in self._nodes
-                if label in self.branch_labels(r)
-                and not any(label in self.branch_labels(d) for d in self._downs(r, False))
-            ]
-        else:
-            roots = self.children(target_rev)
-            if label is not None and len(roots) > 1:
-                anchor = self._label_root(label)
-                roots = [r for r in roots if self._in_lineage(r, anchor)]
-        remove = self.descendants(roots) & applied
-        if target_rev is not None and not remove and target_rev not in applied:
-            raise RangeError(
-                f"cannot downgrade to {target_rev}: it is not applied "
-                f"(current: {', '.join(heads) or 'base'}); use 'upgrade' to go forward",
-                identifier=target,
-            )
-        return remove
+        return plan_downgrade(self, current, target)
 
     def plan_stamp(
         self, current: Sequence[str], targets: Sequence[str], *, purge: bool = False
@@ -691,21 +618,9 @@ class RevisionGraph:
         Raises:
             RevisionError: a target cannot be resolved (see :meth:`resolve`).
         """
-        state = [] if purge else list(self._heads_of(current))
-        for ident in targets:
-            resolved = self.resolve(ident, current=tuple(state))
-            if not resolved:
-                label = ident.rpartition("@")[0] or None
-                if label is None:
-                    state = []
-                else:
-                    anchor = self._label_root(label)
-                    state = [h for h in state if not self._in_lineage(h, anchor)]
-                continue
-            for rev_id in resolved:
-                state = [h for h in state if not self._in_lineage(h, rev_id)]
-                state.append(rev_id)
-        return self._maximal(state)
+        from whimbrel.script.planning import plan_stamp
+
+        return plan_stamp(self, current, targets, purge=purge)
 
     def iterate(
         self,
