@@ -276,8 +276,10 @@ class Config:
         other. Wrap every import of project code (models, revision files) in it.
         """
         added = [str(p) for p in self.prepend_sys_path if str(p) not in sys.path]
-        sys.path[:0] = added
-        importlib.invalidate_caches()
+        if added:
+            sys.path[:0] = added
+            # Modules written since a directory was last listed must be found too.
+            importlib.invalidate_caches()
         try:
             yield
         finally:

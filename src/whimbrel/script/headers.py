@@ -86,7 +86,9 @@ class Script:
         module = importlib.util.module_from_spec(spec)
         sys.modules[name] = module
         try:
-            code, mentions_alembic = _compiled(self.file, spec.loader, name)
+            code, mentions_alembic, checksum = _compiled(self.file, spec.loader, name)
+            # What the history table records: the bytes that were run.
+            module.__dict__["__whimbrel_checksum__"] = checksum
             names: contextlib.AbstractContextManager[None] = contextlib.nullcontext()
             if mentions_alembic:
                 from whimbrel.script.alembic_compat import alembic_names
@@ -108,9 +110,10 @@ class Script:
         return module
 
 
-# Compiled revision files, by path: (size, mtime_ns, code, mentions "alembic"). Fanning
-# out over 200 tenants loads each file 200 times; this reads and unmarshals it once.
-_CODE_CACHE: dict[str, tuple[int, int, types.CodeType, bool]] = {}
+# Compiled revision files, by path: (size, mtime_ns, code, mentions "alembic", SHA-256
+# of the bytes). Fanning out over 200 tenants loads each file 200 times; this reads,
+# hashes and unmarshals it once.
+_CODE_CACHE: dict[str, tuple[int, int, types.CodeType, bool, str]] = {}
 # A file rewritten within this window of its mtime on a coarse clock could keep its
 # mtime and size: such files are not cached (as in the header cache).
 _RACY_NS = 2_000_000_000
@@ -118,19 +121,22 @@ _RACY_NS = 2_000_000_000
 
 def _compiled(
     file: str, loader: importlib.machinery.SourceFileLoader, name: str
-) -> tuple[types.CodeType, bool]:
+) -> tuple[types.CodeType, bool, str]:
+    """The file's code object, whether it mentions alembic, and its checksum."""
     st = os.stat(file)
     cached = _CODE_CACHE.get(file)
     if cached is not None and cached[0] == st.st_size and cached[1] == st.st_mtime_ns:
-        return cached[2], cached[3]
+        return cached[2], cached[3], cached[4]
     code = loader.get_code(name)  # the .pyc beside the file when it is up to date
     if code is None:
         raise ScriptError("cannot be imported as a Python module", path=Path(file))
     with open(file, "rb") as f:
-        mentions_alembic = b"alembic" in f.read()
+        source = f.read()
+    mentions_alembic = b"alembic" in source
+    checksum = hashlib.sha256(source).hexdigest()
     if st.st_mtime_ns % 1_000_000 or st.st_mtime_ns < time.time_ns() - _RACY_NS:
-        _CODE_CACHE[file] = (st.st_size, st.st_mtime_ns, code, mentions_alembic)
-    return code, mentions_alembic
+        _CODE_CACHE[file] = (st.st_size, st.st_mtime_ns, code, mentions_alembic, checksum)
+    return code, mentions_alembic, checksum
 
 
 def _traceback_line(error: BaseException, filename: str) -> int | None:
