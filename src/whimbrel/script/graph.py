@@ -275,6 +275,8 @@ class RevisionGraph:
         A label covers the revision that declares it, every descendant, and the
         unbranched line of ancestors below it.
         """
+        if not self._labels:
+            return frozenset()
         if self._label_index is None:
             index: dict[str, set[str]] = {r: set() for r in self._nodes}
             for label, owner in self._labels.items():
