@@ -78,3 +78,16 @@ def test_command_module_unknown_name() -> None:
     with pytest.raises(AttributeError, match="no attribute 'upgrde'"):
         command.upgrde  # noqa: B018
     assert set(command.__all__) <= set(dir(command))
+
+
+def test_results_of_database_commands_load_on_first_use() -> None:
+    code = (
+        "import sys\n"
+        "from whimbrel import results\n"
+        "from whimbrel.results import HistoryResult\n"
+        "before = 'whimbrel._run_results' in sys.modules\n"
+        "from whimbrel.results import MigrationResult\n"
+        "print(before, MigrationResult.__name__, 'MigrationResult' in dir(results))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "MigrationResult", "True"]

@@ -13,23 +13,19 @@ from typing import TYPE_CHECKING, Any
 
 from whimbrel.results import (
     BranchesResult,
-    CurrentResult,
     EditResult,
-    EnsureVersionResult,
     HeadsResult,
     HistoryResult,
     InitResult,
-    MigrationResult,
     RevisionInfo,
     ShowResult,
-    StepEvent,
     TemplateInfo,
-    VerifyResult,
     to_data,
 )
 
 if TYPE_CHECKING:
     from whimbrel.fanout import ManyResult
+    from whimbrel.results import MigrationResult, StepEvent, VerifyResult
 
 _STYLES = {"rev": "\x1b[33m", "tag": "\x1b[36m", "dim": "\x1b[2m", "ok": "\x1b[32m"}
 
@@ -52,6 +48,14 @@ def render(result: object, *, as_json: bool = False, verbose: bool = False) -> s
         return _lines(result.heads, verbose, colour, history=False)
     if isinstance(result, HistoryResult):
         return _lines(result.revisions, verbose, colour, history=True, current=result.current)
+    # Imported here: the read-only script commands never load the database results.
+    from whimbrel.results import (
+        CurrentResult,
+        EnsureVersionResult,
+        MigrationResult,
+        VerifyResult,
+    )
+
     if isinstance(result, MigrationResult):
         return _migration(result, colour)
     if isinstance(result, CurrentResult):
@@ -236,6 +240,8 @@ def render_target(outcome: Any) -> str:
         state = "skipped" if outcome.skipped else "FAILED"
         return f"[{state}] {outcome.target}: {outcome.error} ({ms:.0f} ms)"
     result = outcome.result
+    from whimbrel.results import CurrentResult, MigrationResult
+
     if isinstance(result, MigrationResult):
         after = ", ".join(result.heads_after) or "base"
         return f"[ok] {outcome.target}: {len(result.steps)} step(s), at {after} ({ms:.0f} ms)"
