@@ -10,7 +10,6 @@ import difflib
 import re
 import shlex
 import tomllib
-import zoneinfo
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -362,6 +361,8 @@ def _file_template(source: _Source, key: str, value: object) -> str:
 
 
 def _timezone(source: _Source, key: str, value: object) -> str:
+    import zoneinfo  # only when a timezone is configured: it loads sysconfig
+
     name = _name(source, key, value)
     try:
         zoneinfo.ZoneInfo(name)

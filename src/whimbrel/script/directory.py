@@ -9,12 +9,12 @@ file's size and modification time, so a new process re-parses only what changed.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import marshal
 import os
 import re
 import time
+import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -41,7 +41,7 @@ __all__ = ("CACHE_NAME", "Script", "ScriptDirectory", "parse_script")
 
 CACHE_NAME = "whimbrel-headers.bin"
 # Bump when the parser or the entry layout changes; older files are then ignored.
-_CACHE_FORMAT = f"whimbrel-headers/3 {__version__}"
+_CACHE_FORMAT = f"whimbrel-headers/4 {__version__}"
 # On file systems with coarse timestamps a file rewritten within the same tick keeps
 # its mtime; such recent entries are not persisted (git calls this "racily clean").
 _RACY_NS = 2_000_000_000
@@ -125,7 +125,7 @@ def _dump_cache(state: _CacheState) -> bytes:
     # marshal (the format of .pyc files, beside which this cache lives) loads several
     # times faster than JSON; the digest below guards against a damaged file.
     body = marshal.dumps({"listing": listing, "rows": rows, "graph": snapshot})
-    digest = hashlib.blake2b(body, digest_size=16).hexdigest()
+    digest = f"{zlib.crc32(body):08x}"
     header = json.dumps({"format": _CACHE_FORMAT, "digest": digest}).encode()
     return header + b"\n" + body
 
@@ -135,7 +135,7 @@ def _load_cache_bytes(raw: bytes) -> _CacheState | None:
     header = json.loads(head)
     if header.get("format") != _CACHE_FORMAT:
         return None
-    if hashlib.blake2b(body, digest_size=16).hexdigest() != header.get("digest"):
+    if f"{zlib.crc32(body):08x}" != header.get("digest"):
         return None
     data = marshal.loads(body)
     return _CacheState(data["listing"], data["rows"], data["graph"])
@@ -343,6 +343,12 @@ class ScriptDirectory:
         return self._script(self._key(rev_id))
 
     def _key(self, rev_id: str) -> str:
+        graph = self._graph
+        if graph is not None and rev_id in graph:
+            # A valid graph has one file per id, and knows it.
+            path = graph.get(rev_id).path
+            if isinstance(path, str):
+                return path
         if self._by_id is None:
             state = self._state if self._state is not None else self._refresh(missing_ok=False)
             by_id: dict[str, list[str]] = {}

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import ast
 import contextlib
-import hashlib
 import importlib.machinery
 import importlib.util
 import os
@@ -77,6 +76,8 @@ class Script:
                 error names the line in the file and chains the original exception.
         """
         path = self.path
+        import hashlib
+
         digest = hashlib.blake2b(self.file.encode(), digest_size=6).hexdigest()
         stem = re.sub(r"\W", "_", self.id)
         name = f"whimbrel_versions.{stem}_{digest}"
@@ -133,6 +134,8 @@ def _compiled(
     with open(file, "rb") as f:
         source = f.read()
     mentions_alembic = b"alembic" in source
+    import hashlib
+
     checksum = hashlib.sha256(source).hexdigest()
     if st.st_mtime_ns % 1_000_000 or st.st_mtime_ns < time.time_ns() - _RACY_NS:
         _CODE_CACHE[file] = (st.st_size, st.st_mtime_ns, code, mentions_alembic, checksum)
