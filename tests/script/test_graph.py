@@ -479,3 +479,13 @@ def test_label_relative_step_from_another_line() -> None:
     # revision on beta's line (the shared root), not from base.
     assert FORKED.resolve("beta@+1", current=("aaaa2",)) == ("bbbb1",)
     assert FORKED.plan_upgrade(("aaaa2",), "beta@+1").revisions == ("bbbb1",)
+
+
+def test_revision_equality_ignores_the_file() -> None:
+    here = Revision("a1", ("a0",), path="versions/a1.py")
+    there = Revision("a1", ("a0",), path=Path("elsewhere/a1.py"))
+    assert here == there
+    assert not (here != there)
+    assert hash(here) == hash(there)
+    assert here != Revision("a1", ("b0",), path="versions/a1.py")
+    assert here != ("a1", ("a0",), (), (), None, "versions/a1.py")  # not a plain tuple

@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from whimbrel.errors import (
     AmbiguousRevisionError,
@@ -47,12 +47,14 @@ def is_relative_to_current(identifier: str) -> bool:
     return bool(match) and match is not None and match["symbol"] is None
 
 
-@dataclass(frozen=True, slots=True)
-class Revision:
+class Revision(NamedTuple):
     """One node of the revision graph, as declared by its file's header.
 
     ``depends_on`` holds the identifiers as written (ids, unique prefixes or branch
-    labels); the graph resolves them.
+    labels); the graph resolves them. Two nodes are equal when they declare the same
+    things, wherever their files are (``path`` is not compared). An immutable tuple:
+    a project of 5,000 revisions builds 5,000 of these on every command, and a tuple
+    is several times cheaper to make than a frozen dataclass.
     """
 
     revision: str
@@ -60,7 +62,17 @@ class Revision:
     branch_labels: tuple[str, ...] = ()
     depends_on: tuple[str, ...] = ()
     message: str | None = None
-    path: str | Path | None = field(default=None, compare=False)
+    path: str | Path | None = None
+
+    def __eq__(self, other: object) -> bool:
+        # Never equal to a plain tuple: a node is not its fields.
+        return isinstance(other, Revision) and self[:5] == other[:5]
+
+    def __ne__(self, other: object) -> bool:
+        return not self.__eq__(other)
+
+    def __hash__(self) -> int:
+        return hash(self[:5])
 
 
 @dataclass(frozen=True, slots=True)
