@@ -14,9 +14,11 @@ Asynchronous, taking a :class:`~whimbrel.config.Config` like every command:
 
 from __future__ import annotations
 
+import gc
 import inspect as pyinspect
 import sys
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -214,8 +216,29 @@ def produce_migrations(
     options = options or AutogenerateOptions()
     metadatas = _metadatas(metadata)
     resolver = RenameResolver(parse_renames(renames), prompt)
-    db = _reflect(connection, options)
-    return _build(connection.dialect, db, metadatas, options, resolver)
+    with _collector_paused():
+        db = _reflect(connection, options)
+        return _build(connection.dialect, db, metadatas, options, resolver)
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Hold Python's cyclic garbage collector off while a comparison runs.
+
+    Reflecting and comparing 1,000 tables makes hundreds of thousands of small
+    containers that live until the comparison ends; each full collection meanwhile
+    walks every object of the application too (the models, SQLAlchemy's caches):
+    about 0.3 s apiece with a 1,000-table model loaded, for nothing to free. Reference
+    counting still frees everything as usual; the collector resumes afterwards (if it
+    was on), as Mercurial does around its bulk parsing.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def compare_metadata(
