@@ -23,6 +23,7 @@ import anyio.to_thread
 from whimbrel.ddl.impl import impl_for
 from whimbrel.errors import CommandError
 from whimbrel.operations.base import Operations, bind_operations
+from whimbrel.operations.connectionless import ConnectionlessContext
 from whimbrel.operations.misc_ops import BatchAlterTableOp, ExecuteSQLOp, ModifyTableOps
 from whimbrel.operations.opbase import MigrateOperation
 from whimbrel.operations.table_ops import AddColumnOp, AlterColumnOp
@@ -125,25 +126,15 @@ class _LocatedList(list[MigrateOperation]):
         super().append(op)
 
 
-class RecordingContext:
+class RecordingContext(ConnectionlessContext):
     """The migration context of a static run: a config and a dialect, no connection."""
 
     def __init__(self, config: Config, dialect: Dialect, recorder: _Recorder) -> None:
-        self._config = config
-        self._dialect = dialect
+        super().__init__(config, dialect)
         self._recorder = recorder
 
-    @property
-    def config(self) -> Config:
-        return self._config
-
-    @property
-    def dialect(self) -> Dialect:
-        return self._dialect
-
-    @property
-    def async_connection(self) -> AsyncConnection:
-        raise CommandError(_NO_DATABASE)
+    def refuse(self, what: str) -> Exception:
+        return CommandError(_NO_DATABASE)
 
     @contextmanager
     def autocommit_block(self) -> Iterator[None]:
@@ -188,20 +179,6 @@ def _in_place(op: MigrateOperation) -> MigrateOperation:
     return op
 
 
-class _StaticBind:
-    """What ``op.get_bind()`` gives a static run: the dialect, and no way to run SQL.
-
-    Scripts often only ask the bind for its dialect (``op.get_bind().dialect.name``);
-    anything else needs the database and stops the run.
-    """
-
-    def __init__(self, dialect: Dialect) -> None:
-        self.dialect = dialect
-
-    def __getattr__(self, name: str) -> Any:
-        raise CommandError(_NO_DATABASE)
-
-
 class RecordingOperations(Operations):
     """``Operations`` that record each call and compile it, touching no database.
 
@@ -213,12 +190,13 @@ class RecordingOperations(Operations):
 
     def __init__(self, context: RecordingContext, impl: DefaultImpl, recorder: _Recorder) -> None:
         super().__init__(context, None, impl)
+        self._recording = context
         self._recorder = recorder
         self._depth = 0
 
     def get_bind(self) -> Connection:
         # A stand-in: a script may branch on the dialect without a connection.
-        return cast("Connection", _StaticBind(self.impl.dialect))
+        return cast("Connection", self._recording.bind())
 
     def invoke(self, operation: MigrateOperation) -> Any:
         if self._depth:

@@ -27,13 +27,14 @@ import textwrap
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from types import ModuleType
-from typing import TYPE_CHECKING, Any, NoReturn, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import anyio.to_thread
 
 from whimbrel.ddl.impl import impl_for
 from whimbrel.errors import CommandError, ConnectionRequiredError, OfflineSQLError
 from whimbrel.operations.base import Operations, bind_operations
+from whimbrel.operations.connectionless import ConnectionlessContext
 from whimbrel.runtime.integrity import script_checksum
 from whimbrel.runtime.version_table import HistoryRecord, VersionTables, now
 
@@ -123,21 +124,7 @@ def _needs_connection(what: str, dialect: Dialect) -> ConnectionRequiredError:
     )
 
 
-class _OfflineBind:
-    """What ``op.get_bind()`` gives offline: the dialect, and no way to run SQL.
-
-    Scripts often only ask the bind for its dialect (``op.get_bind().dialect.name``);
-    anything else needs the database.
-    """
-
-    def __init__(self, dialect: Dialect) -> None:
-        self.dialect = dialect
-
-    def __getattr__(self, name: str) -> NoReturn:
-        raise _needs_connection(f"op.get_bind().{name}", self.dialect)
-
-
-class OfflineContext:
+class OfflineContext(ConnectionlessContext):
     """The migration context of offline SQL: a configuration and a dialect, no connection.
 
     Args:
@@ -153,22 +140,12 @@ class OfflineContext:
     def __init__(
         self, config: Config, dialect: Dialect, writer: ScriptWriter, impl: DefaultImpl
     ) -> None:
-        self._config = config
-        self._dialect = dialect
+        super().__init__(config, dialect)
         self._writer = writer
         self._impl = impl
 
-    @property
-    def config(self) -> Config:
-        return self._config
-
-    @property
-    def dialect(self) -> Dialect:
-        return self._dialect
-
-    @property
-    def async_connection(self) -> AsyncConnection:
-        raise _needs_connection("the step's AsyncConnection", self._dialect)
+    def refuse(self, what: str) -> Exception:
+        return _needs_connection(what, self._dialect)
 
     def drain(self) -> None:
         """Move the statements captured so far into the script."""
@@ -198,10 +175,11 @@ class OfflineOperations(Operations):
 
     def __init__(self, context: OfflineContext, impl: DefaultImpl) -> None:
         super().__init__(context, None, impl)
+        self._offline = context
 
     def get_bind(self) -> Connection:
         # A stand-in: a script may branch on the dialect without a connection.
-        return cast("Connection", _OfflineBind(self.impl.dialect))
+        return cast("Connection", self._offline.bind())
 
     def run_async(self, fn: Callable[[AsyncConnection], Awaitable[Any]]) -> Any:
         raise _needs_connection("op.run_async()", self.impl.dialect)
