@@ -808,3 +808,13 @@ def test_colour_only_on_a_terminal_without_no_color(monkeypatch: pytest.MonkeyPa
     monkeypatch.delenv("NO_COLOR")
     monkeypatch.setattr(sys, "stdout", io.StringIO())
     assert output.use_colour() is False
+
+
+def test_masking_keeps_the_punctuation_after_a_url(empty: Path) -> None:
+    # Bug: the colon after the URL was read as part of its database name and came back
+    # quoted: "cannot connect to postgresql+asyncpg://scott:***@127.0.0.1:1/shop%3A [Errno".
+    url = f"postgresql+asyncpg://scott:{SECRET}@127.0.0.1:1/shop"
+    message = error(run("-c", empty, "--url", url, "current"))
+    assert "scott:***@127.0.0.1:1/shop: " in message
+    assert "%3A" not in message
+    assert SECRET not in message

@@ -100,7 +100,8 @@ def _options(ctx: typer.Context) -> GlobalOptions:
     return opts
 
 
-_URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^\s'\"]+")
+# A URL in a message: it does not end with the punctuation after it ("…/db: error").
+_URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^\s'\"]*[^\s'\".,;:)\]]")
 
 
 def _mask_urls(message: str) -> str:
