@@ -290,7 +290,7 @@ class MigrationContext:
         takes_op = (
             script.upgrade_takes_op if name == "upgrade" else bool(script.downgrade_takes_op)
         )
-        checksum = module.__dict__.get("__whimbrel_checksum__") or script_checksum(script.path)
+        checksum = script_checksum(script.path)
         if own_txn and self.shared:
             raise CommandError(
                 f"revision {script.id} is marked transactional = False, but this run is "

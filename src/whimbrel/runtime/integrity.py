@@ -6,7 +6,6 @@ applied that the version table no longer implies.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -27,7 +26,9 @@ __all__ = ("applied_by_history", "changed_scripts", "script_checksum")
 
 def script_checksum(path: Path) -> str:
     """SHA-256 of a revision file's bytes, as recorded in the history table."""
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+    from whimbrel.script.headers import file_checksum
+
+    return file_checksum(str(path))
 
 
 def applied_by_history(conn: Connection, tables: VersionTables) -> dict[str, str | None]:

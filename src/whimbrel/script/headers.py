@@ -27,7 +27,7 @@ from whimbrel.script.graph import Revision
 if TYPE_CHECKING:
     pass
 
-__all__ = ("Script", "parse_script")
+__all__ = ("Script", "file_checksum", "parse_script")
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,9 +87,7 @@ class Script:
         module = importlib.util.module_from_spec(spec)
         sys.modules[name] = module
         try:
-            code, mentions_alembic, checksum = _compiled(self.file, spec.loader, name)
-            # What the history table records: the bytes that were run.
-            module.__dict__["__whimbrel_checksum__"] = checksum
+            code, mentions_alembic = _compiled(self.file, spec.loader, name)
             names: contextlib.AbstractContextManager[None] = contextlib.nullcontext()
             if mentions_alembic:
                 from whimbrel.script.alembic_compat import alembic_names
@@ -120,14 +118,34 @@ _CODE_CACHE: dict[str, tuple[int, int, types.CodeType, bool, str]] = {}
 _RACY_NS = 2_000_000_000
 
 
-def _compiled(
-    file: str, loader: importlib.machinery.SourceFileLoader, name: str
-) -> tuple[types.CodeType, bool, str]:
-    """The file's code object, whether it mentions alembic, and its checksum."""
+def _cached(file: str) -> tuple[int, int, types.CodeType, bool, str] | None:
+    """The cache entry of ``file`` if the file is unchanged since it was made."""
     st = os.stat(file)
     cached = _CODE_CACHE.get(file)
     if cached is not None and cached[0] == st.st_size and cached[1] == st.st_mtime_ns:
-        return cached[2], cached[3], cached[4]
+        return cached
+    return None
+
+
+def file_checksum(file: str) -> str:
+    """SHA-256 of a revision file's bytes (the one read that compiled it, if unchanged)."""
+    cached = _cached(file)
+    if cached is not None:
+        return cached[4]
+    import hashlib
+
+    with open(file, "rb") as f:
+        return hashlib.sha256(f.read()).hexdigest()
+
+
+def _compiled(
+    file: str, loader: importlib.machinery.SourceFileLoader, name: str
+) -> tuple[types.CodeType, bool]:
+    """The file's code object and whether it mentions alembic."""
+    cached = _cached(file)
+    if cached is not None:
+        return cached[2], cached[3]
+    st = os.stat(file)
     code = loader.get_code(name)  # the .pyc beside the file when it is up to date
     if code is None:
         raise ScriptError("cannot be imported as a Python module", path=Path(file))
@@ -139,7 +157,7 @@ def _compiled(
     checksum = hashlib.sha256(source).hexdigest()
     if st.st_mtime_ns % 1_000_000 or st.st_mtime_ns < time.time_ns() - _RACY_NS:
         _CODE_CACHE[file] = (st.st_size, st.st_mtime_ns, code, mentions_alembic, checksum)
-    return code, mentions_alembic, checksum
+    return code, mentions_alembic
 
 
 def _traceback_line(error: BaseException, filename: str) -> int | None:
