@@ -1,7 +1,7 @@
 from __future__ import annotations
 
-import marshal
 import os
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,6 +15,7 @@ from whimbrel.errors import (
     UnknownRevisionError,
 )
 from whimbrel.script import directory as directory_module
+from whimbrel.script import headers as headers_module
 from whimbrel.script.directory import CACHE_NAME, Script, ScriptDirectory, parse_script
 from whimbrel.script.graph import RevisionGraph
 
@@ -42,16 +43,22 @@ def age(path: Path, seconds: int = 3600) -> None:
     os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns - seconds * 1_000_000_000))
 
 
+def read_cache(path: Path) -> directory_module._CacheState:
+    state = directory_module._load_cache_bytes(path.read_bytes())
+    assert state is not None
+    return state
+
+
 @pytest.fixture
 def parses(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[Path]]:
     seen: list[Path] = []
-    real = directory_module.parse_script
+    real = headers_module.parse_script
 
     def counting(path: Path, source: bytes | None = None) -> Script:
         seen.append(path)
         return real(path, source)
 
-    monkeypatch.setattr(directory_module, "parse_script", counting)
+    monkeypatch.setattr(headers_module, "parse_script", counting)
     yield seen
 
 
@@ -169,13 +176,13 @@ def test_added_and_removed_files(project: Path, parses: list[Path]) -> None:
     added = write_rev(project / "versions", "d4", "c3")
     assert [s.id for s in scripts.scripts()] == ["b2", "c3", "d4"]
     assert parses == [added]
-    cached = marshal.loads(scripts.cache_path.read_bytes().partition(b"\n")[2])
-    assert sorted(Path(k).name for k in cached["rows"]) == [
+    cached = read_cache(scripts.cache_path)
+    assert [Path(k).name for k in cached.keys] == ["b2_step.py", "c3_step.py", "d4_step.py"]
+    assert sorted(n for _, names, _ in cached.listing for n in names) == [
         "b2_step.py",
         "c3_step.py",
         "d4_step.py",
     ]
-    assert cached["listing"].keys() == cached["rows"].keys()
 
 
 def test_persisted_cache_used_by_new_instance(project: Path, parses: list[Path]) -> None:
@@ -252,17 +259,27 @@ def test_unwritable_cache_is_ignored(project: Path) -> None:
     assert not list(project.glob("__pycache__*/*"))
 
 
-def test_recent_files_on_coarse_clocks_are_not_persisted(project: Path) -> None:
+def test_recent_files_on_coarse_clocks_are_not_persisted(
+    project: Path, parses: list[Path]
+) -> None:
     target = project / "versions" / "a1_step.py"
-    now = (os.stat(target).st_mtime_ns // 10**9) * 10**9
+    for path in (project / "versions").iterdir():
+        age(path)
+    now = (time.time_ns() // 10**9) * 10**9
     os.utime(target, ns=(now, now))
     ScriptDirectory(script_location=project).scripts()
     cache = project / "__pycache__" / CACHE_NAME
     ScriptDirectory(script_location=project).graph()
-    cached = marshal.loads(cache.read_bytes().partition(b"\n")[2])
-    assert "a1_step.py" not in {Path(k).name for k in cached["rows"]}
+    cached = read_cache(cache)
+    stats = {n: st for _, names, sts in cached.listing for n, st in zip(names, sts, strict=True)}
+    assert stats["a1_step.py"] == (-1, -1)
+    assert stats["b2_step.py"] != (-1, -1)
     # The graph snapshot describes every file, so it is not kept either.
-    assert cached["graph"] is None
+    assert cached.snapshot is None
+    # The next process reads that file again, and only that one.
+    parses.clear()
+    ScriptDirectory(script_location=project).scripts()
+    assert parses == [target]
 
 
 def test_invalidate_drops_memory(project: Path, parses: list[Path]) -> None:
@@ -301,7 +318,7 @@ def test_get_script_scans_once(project: Path, monkeypatch: pytest.MonkeyPatch) -
     scans: list[bool] = []
     real = scripts._scan
 
-    def counting(*, missing_ok: bool) -> dict[str, tuple[int, int]]:
+    def counting(*, missing_ok: bool) -> directory_module._Listing:
         scans.append(missing_ok)
         return real(missing_ok=missing_ok)
 

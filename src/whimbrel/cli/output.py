@@ -6,28 +6,23 @@ stdout is a terminal and ``NO_COLOR`` is unset; JSON never has colour.
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from typing import TYPE_CHECKING, Any
 
-from whimbrel.results import (
-    BranchesResult,
-    EditResult,
-    HeadsResult,
-    HistoryResult,
-    InitResult,
-    RevisionInfo,
-    ShowResult,
-    TemplateInfo,
-    to_data,
-)
+from whimbrel.results import HeadsResult, HistoryResult, RevisionInfo, to_data
 
 if TYPE_CHECKING:
     from whimbrel.fanout import ManyResult
     from whimbrel.results import MigrationResult, StepEvent, VerifyResult
 
 _STYLES = {"rev": "\x1b[33m", "tag": "\x1b[36m", "dim": "\x1b[2m", "ok": "\x1b[32m"}
+
+
+def _json(result: object) -> str:
+    import json
+
+    return json.dumps(to_data(result), indent=2)
 
 
 def use_colour() -> bool:
@@ -42,17 +37,22 @@ def _style(text: str, kind: str, colour: bool) -> str:
 def render(result: object, *, as_json: bool = False, verbose: bool = False) -> str:
     """Render any command result as text (or JSON)."""
     if as_json:
-        return json.dumps(to_data(result), indent=2)
+        return _json(result)
     colour = use_colour()
     if isinstance(result, HeadsResult):
         return _lines(result.heads, verbose, colour, history=False)
     if isinstance(result, HistoryResult):
         return _lines(result.revisions, verbose, colour, history=True, current=result.current)
-    # Imported here: the read-only script commands never load the database results.
+    # Imported here: heads and history never load the other results.
     from whimbrel.results import (
+        BranchesResult,
         CurrentResult,
+        EditResult,
         EnsureVersionResult,
+        InitResult,
         MigrationResult,
+        ShowResult,
+        TemplateInfo,
         VerifyResult,
     )
 
@@ -290,7 +290,7 @@ def render_step(event: StepEvent) -> str:
 def render_generated(result: RevisionInfo, *, as_json: bool = False) -> str:
     """Render the revision that ``revision`` or ``merge`` wrote."""
     if as_json:
-        return json.dumps(to_data(result), indent=2)
+        return _json(result)
     return f"Generated {result.path} ({_style(result.revision, 'rev', use_colour())})"
 
 

@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from whimbrel.script.graph import RevisionGraph
 
 from whimbrel.commands.offline import refuse_range_online
-from whimbrel.commands.scripts import as_tuple, load_scripts, revision_info
+from whimbrel.commands.scripts import as_tuple, load_scripts, revision_infos
 
 
 @overload
@@ -506,7 +506,7 @@ async def current(
     return CurrentResult(
         database=database,
         heads=heads,
-        revisions=tuple(revision_info(scripts, graph, h) for h in known),
+        revisions=revision_infos(scripts, graph, known),
         at_head=at_head,
         version_table_exists=exists,
     )

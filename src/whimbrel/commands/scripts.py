@@ -109,26 +109,44 @@ async def load_scripts(config: Config) -> tuple[ScriptDirectory, RevisionGraph]:
 
 
 def revision_info(scripts: ScriptDirectory, graph: RevisionGraph, rev_id: str) -> RevisionInfo:
-    node = graph.get(rev_id)
-    file, doc, create_date = scripts.file_header(rev_id)
-    labels = graph.branch_labels(rev_id)
-    children = graph.children(rev_id)
-    downs = node.down_revisions
-    return RevisionInfo(
-        revision=rev_id,
-        down_revisions=downs,
-        branch_labels=tuple(sorted(labels)) if labels else (),
-        depends_on=node.depends_on,
-        message=node.message,
-        file=file,
-        doc=doc,
-        create_date=create_date,
-        is_head=not children,
-        is_base=not downs,
-        is_branch_point=len(children) > 1,
-        is_merge_point=len(downs) > 1,
-        children=children,
-    )
+    return revision_infos(scripts, graph, (rev_id,))[0]
+
+
+def revision_infos(
+    scripts: ScriptDirectory, graph: RevisionGraph, ids: Sequence[str]
+) -> tuple[RevisionInfo, ...]:
+    """The result record of each revision in ``ids``, in that order.
+
+    One pass with the lookups bound once: ``history`` builds 5,000 of these.
+    """
+    get = graph.get
+    labels_of = graph.branch_labels
+    children_of = graph.children
+    out: list[RevisionInfo] = []
+    for rev_id, (file, doc, create_date) in zip(ids, scripts.file_headers(ids), strict=True):
+        node = get(rev_id)
+        labels = labels_of(rev_id)
+        children = children_of(rev_id)
+        downs = node.down_revisions
+        # Positional, in RevisionInfo's field order (keywords cost a fifth more).
+        out.append(
+            RevisionInfo(
+                rev_id,
+                downs,
+                tuple(sorted(labels)) if labels else (),
+                node.depends_on,
+                node.message,
+                file,
+                doc,
+                create_date,
+                not children,
+                not downs,
+                len(children) > 1,
+                len(downs) > 1,
+                children,
+            )
+        )
+    return tuple(out)
 
 
 def parents_of_new_revision(graph: RevisionGraph, head: str, *, splice: bool) -> tuple[str, ...]:
@@ -312,7 +330,7 @@ async def heads(config: Config, *, resolve_dependencies: bool = False) -> HeadsR
     scripts, graph = await load_scripts(config)
     ids = graph.real_heads if resolve_dependencies else graph.heads
     return HeadsResult(
-        heads=tuple(revision_info(scripts, graph, r) for r in ids),
+        heads=revision_infos(scripts, graph, ids),
         resolve_dependencies=resolve_dependencies,
     )
 
@@ -327,9 +345,7 @@ async def branches(config: Config) -> BranchesResult:
     points = tuple(
         BranchPoint(
             revision=revision_info(scripts, graph, node.revision),
-            children=tuple(
-                revision_info(scripts, graph, c) for c in graph.children(node.revision)
-            ),
+            children=revision_infos(scripts, graph, graph.children(node.revision)),
         )
         for node in graph
         if graph.is_branch_point(node.revision)
@@ -375,7 +391,7 @@ async def history(
         current_heads = await _read_current_lazy(config, graph, connection, engine)
     ids = graph.iterate(upper, lower, current=current_heads)
     return HistoryResult(
-        revisions=tuple(revision_info(scripts, graph, r) for r in ids),
+        revisions=revision_infos(scripts, graph, ids),
         lower=lower,
         upper=upper,
         current=current_heads,
@@ -413,7 +429,7 @@ async def show(
         ids.extend(r for r in graph.resolve(ident, current=current_heads) if r not in ids)
     if not ids:
         raise UsageError(f"{' '.join(as_tuple(rev))} names no revision (it is base)")
-    return ShowResult(revisions=tuple(revision_info(scripts, graph, r) for r in ids))
+    return ShowResult(revisions=revision_infos(scripts, graph, ids))
 
 
 async def edit(config: Config, rev: str = "head", *, editor: str | None = None) -> EditResult:

@@ -13,10 +13,9 @@ rows and all their ancestors, ``depends_on`` included.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Literal, NamedTuple
+from typing import TYPE_CHECKING, Literal, NamedTuple
 
 from whimbrel.errors import (
     AmbiguousRevisionError,
@@ -31,6 +30,10 @@ from whimbrel.errors import (
     UnknownRevisionError,
 )
 
+if TYPE_CHECKING:
+    from whimbrel.script.planning import Plan as Plan
+    from whimbrel.script.planning import Step as Step
+
 __all__ = ("Plan", "Revision", "RevisionGraph", "Step", "is_relative_to_current")
 
 # ``[label@][symbol](+|-)N``: the relative identifier forms.
@@ -39,6 +42,15 @@ _ILLEGAL_ID_CHARS = ("@", "-", "+", ":")
 _MIN_PREFIX = 4
 
 Direction = Literal["up", "down"]
+
+
+def __getattr__(name: str) -> object:
+    # Plan and Step live with the planning functions, loaded when a walk is planned.
+    if name in ("Plan", "Step"):
+        from whimbrel.script import planning
+
+        return getattr(planning, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def is_relative_to_current(identifier: str) -> bool:
@@ -73,31 +85,6 @@ class Revision(NamedTuple):
 
     def __hash__(self) -> int:
         return hash(self[:5])
-
-
-@dataclass(frozen=True, slots=True)
-class Step:
-    """One revision to run, and the head rows before and after it."""
-
-    revision: str
-    direction: Direction
-    heads_before: tuple[str, ...]
-    heads_after: tuple[str, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class Plan:
-    """The steps that take the database from ``heads_before`` to ``heads_after``."""
-
-    direction: Direction
-    steps: tuple[Step, ...]
-    heads_before: tuple[str, ...]
-    heads_after: tuple[str, ...]
-
-    @property
-    def revisions(self) -> tuple[str, ...]:
-        """The revision ids in the order they run."""
-        return tuple(step.revision for step in self.steps)
 
 
 class RevisionGraph:
@@ -142,8 +129,10 @@ class RevisionGraph:
                     raise DuplicateBranchLabelError(label, [label, rev.revision])
                 self._labels[label] = rev.revision
 
-        self._children: dict[str, list[str]] = {r: [] for r in self._nodes}
-        self._dependents: dict[str, list[str]] = {r: [] for r in self._nodes}
+        children: dict[str, list[str]] = {r: [] for r in self._nodes}
+        dependents: dict[str, list[str]] = {r: [] for r in self._nodes}
+        self._children: Mapping[str, Sequence[str]] = children
+        self._dependents: Mapping[str, Sequence[str]] = dependents
         self._deps: dict[str, tuple[str, ...]] = {}
         for rev in self._nodes.values():
             for down in rev.down_revisions:
@@ -151,7 +140,7 @@ class RevisionGraph:
                     raise MissingReferenceError(
                         rev.revision, down, kind="down_revision", path=rev.path
                     )
-                self._children[down].append(rev.revision)
+                children[down].append(rev.revision)
             deps: list[str] = []
             for dep in rev.depends_on:
                 try:
@@ -162,25 +151,32 @@ class RevisionGraph:
                     ) from exc
                 if target not in deps and target not in rev.down_revisions:
                     deps.append(target)
-                    self._dependents[target].append(rev.revision)
+                    dependents[target].append(rev.revision)
             self._deps[rev.revision] = tuple(deps)
 
         self._check_cycles()
         self._finish()
 
-    _SNAPSHOT_FORMAT = "graph/1"
+    _SNAPSHOT_FORMAT = "graph/2"
 
     def snapshot(self) -> tuple[object, ...]:
-        """What validating and ordering the revisions computed, as plain data.
+        """What validating, indexing and ordering the revisions computed, as plain data.
 
         :meth:`from_snapshot` rebuilds an equal graph from the same revisions and
-        this value without checking them again; the script directory keeps it in its
-        header cache, next to the headers it was built from.
+        this value without checking or walking them again; the script directory
+        keeps it in its header cache, next to the headers it was built from.
         """
+        ids = list(self._nodes)
         return (
             self._SNAPSHOT_FORMAT,
-            [self._deps[r] for r in self._nodes],
+            [self._deps[r] for r in ids],
+            [tuple(self._children[r]) for r in ids],
+            [tuple(self._dependents[r]) for r in ids],
             self._all_topological(),
+            dict(self._labels),
+            self.heads,
+            self.bases,
+            self.real_heads,
         )
 
     @classmethod
@@ -193,31 +189,31 @@ class RevisionGraph:
         revisions, in this order (the header cache keys it on every file's size and
         mtime). Returns None when ``snapshot`` is not one this version wrote.
         """
+        n = len(revisions)
         if not (
             isinstance(snapshot, tuple)
-            and len(snapshot) == 3
+            and len(snapshot) == 9
             and snapshot[0] == cls._SNAPSHOT_FORMAT
-            and isinstance(snapshot[1], list)
-            and isinstance(snapshot[2], list)
-            and len(snapshot[1]) == len(revisions) == len(snapshot[2])
+            and all(isinstance(column, list) and len(column) == n for column in snapshot[1:5])
+            and isinstance(snapshot[5], dict)
+            and all(isinstance(ids, tuple) for ids in snapshot[6:])
         ):
             return None
-        deps: list[tuple[str, ...]] = snapshot[1]
+        _, deps, children, dependents, topological, labels, heads, bases, real_heads = snapshot
+        ids = [rev.revision for rev in revisions]
         graph = cls.__new__(cls)
-        graph._nodes = {rev.revision: rev for rev in revisions}
-        graph._order = {rev_id: i for i, rev_id in enumerate(graph._nodes)}
-        graph._labels = {label: rev.revision for rev in revisions for label in rev.branch_labels}
-        graph._children = {r: [] for r in graph._nodes}
-        graph._dependents = {r: [] for r in graph._nodes}
-        graph._deps = {}
-        for rev, rev_deps in zip(revisions, deps, strict=True):
-            for down in rev.down_revisions:
-                graph._children[down].append(rev.revision)
-            for target in rev_deps:
-                graph._dependents[target].append(rev.revision)
-            graph._deps[rev.revision] = rev_deps
-        graph._finish()
-        graph._topological_all = snapshot[2]
+        graph._nodes = dict(zip(ids, revisions, strict=True))
+        graph._order = dict(zip(ids, range(n), strict=True))
+        graph._labels = labels
+        # Tuples, not lists: nothing appends to a finished graph's indexes.
+        graph._children = dict(zip(ids, children, strict=True))
+        graph._dependents = dict(zip(ids, dependents, strict=True))
+        graph._deps = dict(zip(ids, deps, strict=True))
+        graph.heads = heads
+        graph.bases = bases
+        graph.real_heads = real_heads
+        graph._label_index = None
+        graph._topological_all = topological
         return graph
 
     def _finish(self) -> None:

@@ -8,15 +8,41 @@ Which revisions run, in which order, and how the head rows change:
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from whimbrel.errors import RangeError, RelativeStepError
-from whimbrel.script.graph import _RELATIVE, Plan, Step
+from whimbrel.script.graph import _RELATIVE, Direction
 
 if TYPE_CHECKING:
     from whimbrel.script.graph import RevisionGraph
 
-__all__ = ("plan_downgrade", "plan_stamp", "plan_upgrade")
+__all__ = ("Plan", "Step", "plan_downgrade", "plan_stamp", "plan_upgrade")
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """One revision to run, and the head rows before and after it."""
+
+    revision: str
+    direction: Direction
+    heads_before: tuple[str, ...]
+    heads_after: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """The steps that take the database from ``heads_before`` to ``heads_after``."""
+
+    direction: Direction
+    steps: tuple[Step, ...]
+    heads_before: tuple[str, ...]
+    heads_after: tuple[str, ...]
+
+    @property
+    def revisions(self) -> tuple[str, ...]:
+        """The revision ids in the order they run."""
+        return tuple(step.revision for step in self.steps)
 
 
 def plan_upgrade(graph: RevisionGraph, current: Sequence[str], target: str) -> Plan:
