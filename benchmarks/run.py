@@ -11,10 +11,12 @@ Usage::
 
 Both tools are run as the executables installed next to ``sys.executable`` (so run this
 with the project's venv Python), each in a freshly generated project directory.  The
-``cli`` suite (the default) times read-only commands; the ``runtime`` suite times
-``upgrade head`` and ``downgrade base`` on SQLite and PostgreSQL against a floor, the
-database's own client (``psql``, ``sqlite3``) running Alembic's offline SQL.  See
-``benchmarks/README.md`` for what is measured and how to read the output.
+``cli`` suite (the default) times read-only commands beside a floor, ``cli_floor.py``
+(the least any typer + ``anyio.run`` CLI does to answer from a size/mtime-validated
+cache); the ``runtime`` suite times ``upgrade head`` and ``downgrade base`` on SQLite and
+PostgreSQL against a floor, the database's own client (``psql``, ``sqlite3``) running
+Alembic's offline SQL.  See ``benchmarks/README.md`` for what is measured and how to
+read the output.
 """
 
 from __future__ import annotations
@@ -52,6 +54,7 @@ from benchmarks.harness import (
     Runner,
     Stats,
     ToolRunner,
+    WithFloor,
     clear_caches,
     format_cold,
     locate,
@@ -64,11 +67,13 @@ from benchmarks.harness import (
     times,
     verdict,
     x,
+    x2,
 )
 
 __all__ = (
     "ALEMBIC",
     "CASES",
+    "CLI_FLOOR",
     "FLOOR",
     "SUITES",
     "TOOLS",
@@ -81,6 +86,8 @@ __all__ = (
     "Stats",
     "ToolRunner",
     "clear_caches",
+    "cli_floor_argv",
+    "cli_floor_notes",
     "format_cold",
     "format_table",
     "main",
@@ -102,6 +109,10 @@ SPEC_REVISIONS = 5000
 
 WORK_DIR = Path(__file__).resolve().parent / ".work"
 
+# The cli suite's floor, run by this Python (the venv's) with the project as cwd: a bare
+# typer + anyio.run app that only lists and stats the revision files (see its docstring).
+CLI_FLOOR = Path(__file__).resolve().parent / "cli_floor.py"
+
 _REV_ID = re.compile(r"\b[0-9a-f]{12}\b")
 
 
@@ -121,8 +132,11 @@ def _describe(ids: Iterable[str], limit: int = 6) -> str:
 
 
 def _check_ids(what: str, expected: frozenset[str], outputs: Mapping[str, str]) -> None:
-    """Every tool must report exactly ``expected``; the first that does not aborts the run."""
-    seen = {tool: parse_rev_ids(out) for tool, out in outputs.items()}
+    """Every tool must report exactly ``expected``; the first that does not aborts the run.
+
+    The floor is left out: it reads no revision, so it reports none.
+    """
+    seen = {tool: parse_rev_ids(out) for tool, out in outputs.items() if tool != FLOOR}
     bad = {tool: ids for tool, ids in seen.items() if ids != expected}
     if bad:
         lines = [f"{what}: the tools do not report the same revisions"]
@@ -139,10 +153,29 @@ def verify_history(project: Project, outputs: Mapping[str, str]) -> None:
     _check_ids("history", frozenset(project.revisions), outputs)
 
 
+def cli_floor_argv(*args: str) -> Argv:
+    """The floor's argv for one command, run by ``sys.executable`` (:data:`CLI_FLOOR`)."""
+    return (str(CLI_FLOOR), *args)
+
+
 CASES: tuple[Case, ...] = (
-    Case("--help", ("--help",), ("--help",), target=2.0),
-    Case("heads", ("heads",), ("heads",), target=10.0, verify=verify_heads),
-    Case("history", ("history",), ("history",), target=10.0, verify=verify_history),
+    Case("--help", ("--help",), ("--help",), target=2.0, floor=cli_floor_argv("--help")),
+    Case(
+        "heads",
+        ("heads",),
+        ("heads",),
+        target=10.0,
+        verify=verify_heads,
+        floor=cli_floor_argv("heads"),
+    ),
+    Case(
+        "history",
+        ("history",),
+        ("history",),
+        target=10.0,
+        verify=verify_history,
+        floor=cli_floor_argv("history"),
+    ),
 )
 
 
@@ -150,32 +183,62 @@ CASES: tuple[Case, ...] = (
 
 
 def format_table(results: Sequence[CaseResult]) -> str:
-    """Render cli-suite results as a fixed-width table (times in ms, median / min)."""
-    header = (
-        "shape",
-        "case",
-        "whimbrel med/min",
-        "alembic med/min",
-        "ratio med",
-        "ratio min",
-        "target",
-        "result",
-    )
-    rows: list[tuple[str, ...]] = [header]
+    """Render cli-suite results as a fixed-width table (times in ms, median / min).
+
+    Where any result has the floor, three columns show it: its times, alembic/floor and
+    whimbrel/floor (ratios of medians).  The verdict is alembic/whimbrel's alone.
+    """
+    floor = any(FLOOR in r.stats for r in results)
+    rows: list[tuple[str, ...]] = [
+        (
+            "shape",
+            "case",
+            "whimbrel med/min",
+            "alembic med/min",
+            *(("floor med/min",) if floor else ()),
+            "ratio med",
+            "ratio min",
+            *(("alembic/floor", "whimbrel/floor") if floor else ()),
+            "target",
+            "result",
+        )
+    ]
     rows += [
         (
             r.shape,
             r.case,
             times(r.stats.get(WHIMBREL)),
             times(r.stats.get(ALEMBIC)),
+            *((times(r.stats.get(FLOOR)),) if floor else ()),
             x(r.ratio),
             x(r.min_ratio),
+            *((x(r.over_floor(ALEMBIC)), x2(r.over_floor(WHIMBREL))) if floor else ()),
             r.target_label,
             r.verdict,
         )
         for r in results
     ]
     return render_table(rows, text_columns=2)
+
+
+def cli_floor_notes(width: int = 99) -> str:
+    """The cli report's footer: what the floor is and how to read its columns."""
+    notes = [
+        "floor: `python benchmarks/cli_floor.py <command>`, a bare typer app whose "
+        "subcommand anyio.run()s a coroutine that lists migrations/versions and stats every "
+        "revision file in a worker thread, then prints one line (history: one per file): "
+        "the least any typer + anyio.run CLI pays to answer from a size/mtime-validated "
+        "cache.",
+        "alembic/floor (medians) is the best alembic/whimbrel any tool on this stack can "
+        "reach on this machine: where it is below the target, the target cannot be met "
+        "here.  whimbrel/floor: how far Whimbrel is above the floor (1.00x = none).",
+    ]
+    first, *rest = notes
+    lines = [textwrap.fill(first, width)]
+    lines += [
+        textwrap.fill(note, width, initial_indent="  ", subsequent_indent="    ") for note in rest
+    ]
+    return "\n".join(lines)
 
 
 # -- command line --------------------------------------------------------------------
@@ -321,8 +384,15 @@ def _progress(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
+def cli_runner(args: argparse.Namespace, runner: ToolRunner, env: Mapping[str, str]) -> ToolRunner:
+    """``runner`` plus the cli suite's floor, run by this Python; none with --alembic-only."""
+    if args.alembic_only:
+        return runner
+    return WithFloor(runner, Path(sys.executable), env)
+
+
 def run_cli_suite(
-    args: argparse.Namespace, runner: Runner, results: list[CaseResult]
+    args: argparse.Namespace, runner: ToolRunner, results: list[CaseResult]
 ) -> list[CaseResult]:
     """Run the cli suite, appending to ``results`` as each case ends."""
     cases = [c for c in CASES if args.case is None or c.name in args.case]
@@ -456,6 +526,9 @@ def _print_report(
     print()
     if args.suite == "cli":
         print(format_table(results))
+        if any(FLOOR in r.stats for r in results):
+            print()
+            print(cli_floor_notes())
     else:
         print(runtime.format_runtime_table(results))
         print()
@@ -506,7 +579,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     _progress("sqlite3 is not on PATH: the SQLite cases run without a floor")
             runner = _runner(args, env)
             if args.suite == "cli":
-                run_cli_suite(args, runner, results)
+                run_cli_suite(args, cli_runner(args, runner, env), results)
             else:
                 run_runtime_suite(args, runner, env, results, clients)
         except BenchmarkError as e:
@@ -529,6 +602,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             "floor_clients": {
                 dialect: None if path is None else str(path) for dialect, path in clients.items()
             },
+            "cli_floor": (
+                [sys.executable, str(CLI_FLOOR)]
+                if args.suite == "cli" and not args.alembic_only
+                else None
+            ),
             "python": sys.version.split()[0],
             "platform": platform.platform(),
             "cpus": os.cpu_count(),

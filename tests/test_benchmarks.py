@@ -24,7 +24,7 @@ from alembic.script import ScriptDirectory
 # ``benchmarks`` lives beside ``src``, not in it: import it from the repository root.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks import generate, run, runtime
+from benchmarks import cli_floor, generate, run, runtime
 from benchmarks.databases import (
     Postgres,
     PostgresDatabase,
@@ -34,7 +34,7 @@ from benchmarks.databases import (
     state_from_rows,
 )
 from benchmarks.generate import Project, ProjectConfig, generate_project
-from benchmarks.harness import FLOOR, WithFloor, floor_verdict
+from benchmarks.harness import FLOOR, Runner, WithFloor, floor_verdict, subprocess_env
 from benchmarks.run import (
     ALEMBIC,
     WHIMBREL,
@@ -248,12 +248,17 @@ def test_verdict(ratio: float | None, target: float, expected: str) -> None:
     assert verdict(ratio, target) == expected
 
 
-def _result(whimbrel: float | None, alembic: float, target: float = 10.0) -> CaseResult:
+def _result(
+    whimbrel: float | None, alembic: float, target: float = 10.0, floor: float | None = None
+) -> CaseResult:
     stats = {ALEMBIC: summarize([alembic, alembic * 1.1])}
     cold = {ALEMBIC: alembic * 2}
     if whimbrel is not None:
         stats[WHIMBREL] = summarize([whimbrel, whimbrel * 1.2])
         cold[WHIMBREL] = whimbrel * 3
+    if floor is not None:
+        stats[FLOOR] = summarize([floor, floor * 1.1])
+        cold[FLOOR] = floor * 4
     return CaseResult("heads", "linear", 5000, target, stats, cold)
 
 
@@ -268,9 +273,11 @@ def test_case_result_ratios() -> None:
 
 
 def test_format_table_and_cold() -> None:
+    # No result has the floor (--alembic-only, or an old run): the table is as it was.
     results = [_result(0.05, 0.6), _result(None, 0.6)]
     table = format_table(results).splitlines()
     assert table[0].split()[:2] == ["shape", "case"]
+    assert "floor" not in table[0]
     assert set(table[1]) <= {"-", " "}
     assert "55.0 / 50.0 ms" in table[2] and "630 / 600 ms" in table[2]
     assert table[2].split()[-3:] == ["12.0x", "≥10x", "PASS"]
@@ -280,6 +287,61 @@ def test_format_table_and_cold() -> None:
         "cold linear heads: whimbrel 150 ms, alembic 1200 ms",
         "cold linear heads: alembic 1200 ms",
     ]
+    with_floor = [_result(0.05, 0.6, floor=0.04), _result(None, 0.6, floor=0.04)]
+    assert format_cold(with_floor).splitlines() == [
+        "cold linear heads: whimbrel 150 ms, alembic 1200 ms, floor 160 ms",
+        "cold linear heads: alembic 1200 ms, floor 160 ms",
+    ]
+
+
+def test_format_table_with_the_floor() -> None:
+    # whimbrel 55 ms, alembic 630 ms, floor 42 ms (medians): alembic/whimbrel 11.5x,
+    # alembic/floor 15.0x, whimbrel/floor 1.31x.
+    results = [_result(0.05, 0.6, floor=0.04), _result(None, 0.6, floor=0.04)]
+    table = format_table(results).splitlines()
+    header = re.split(r"\s{2,}", table[0])
+    assert header == [
+        "shape",
+        "case",
+        "whimbrel med/min",
+        "alembic med/min",
+        "floor med/min",
+        "ratio med",
+        "ratio min",
+        "alembic/floor",
+        "whimbrel/floor",
+        "target",
+        "result",
+    ]
+    assert set(table[1]) <= {"-", " "}
+    row = re.split(r"\s{2,}", table[2])
+    assert row == [
+        "linear",
+        "heads",
+        "55.0 / 50.0 ms",
+        "630 / 600 ms",
+        "42.0 / 40.0 ms",
+        "11.5x",
+        "12.0x",
+        "15.0x",
+        "1.31x",
+        "≥10x",
+        "PASS",
+    ]
+    alone = re.split(r"\s{2,}", table[3])
+    assert alone[2] == "—" and alone[4] == "42.0 / 40.0 ms"
+    assert alone[-4:] == ["15.0x", "—", "≥10x", "n/a"]
+    # The verdict is still alembic/whimbrel's: a floor far below Whimbrel changes nothing,
+    # and neither does an alembic/floor under the target.
+    slow = _result(0.1, 0.6, floor=0.01)
+    assert slow.verdict == "MISS" and slow.over_floor(WHIMBREL) == pytest.approx(0.11 / 0.0105)
+    assert re.split(r"\s{2,}", format_table([slow]).splitlines()[2])[-3:] == [
+        "10.48x",
+        "≥10x",
+        "MISS",
+    ]
+    bounded = _result(0.05, 0.6, floor=0.1)
+    assert bounded.over_floor(ALEMBIC) == pytest.approx(6.0) and bounded.verdict == "PASS"
 
 
 def test_results_to_json() -> None:
@@ -289,6 +351,22 @@ def test_results_to_json() -> None:
     assert loaded["meta"] == {"revisions": 5000}
     assert entry["verdict"] == "PASS"
     assert entry["tools"][WHIMBREL]["samples"] == [0.05, pytest.approx(0.06)]
+    assert FLOOR not in entry["tools"] and entry["alembic_over_floor"] is None
+
+
+def test_results_to_json_with_the_cli_floor() -> None:
+    data = results_to_json([_result(0.05, 0.6, floor=0.04)], {})
+    (entry,) = json.loads(json.dumps(data))["results"]
+    assert entry["tools"][FLOOR] == {
+        "median": pytest.approx(0.042),
+        "min": 0.04,
+        "samples": [0.04, pytest.approx(0.044)],
+    }
+    assert entry["alembic_over_floor"] == pytest.approx(0.63 / 0.042)
+    assert entry["whimbrel_over_floor"] == pytest.approx(0.055 / 0.042)
+    assert entry["cold_seconds"][FLOOR] == pytest.approx(0.16)
+    assert entry["max_over_floor"] is None  # the cli floor is information, not judged
+    assert entry["verdict"] == "PASS" and entry["target"] == 10.0
 
 
 def test_parse_args() -> None:
@@ -329,6 +407,42 @@ def test_parse_args_runtime_suite() -> None:
 def test_cases_are_the_spec() -> None:
     targets = {case.name: case.target for case in run.CASES}
     assert targets == {"--help": 2.0, "heads": 10.0, "history": 10.0}
+    # The floor is reported beside the tools, never judged.
+    assert all(case.max_over_floor is None for case in run.CASES)
+
+
+def test_cli_cases_carry_the_floor() -> None:
+    assert run.CLI_FLOOR.is_file() and run.CLI_FLOOR.name == "cli_floor.py"
+    assert Path(cli_floor.__file__).resolve() == run.CLI_FLOOR
+    for case in run.CASES:
+        floor = case.argv(FLOOR)
+        assert floor is not None
+        script, command_ = floor
+        assert Path(script) == run.CLI_FLOOR and Path(script).is_absolute()
+        assert command_ == case.name == case.whimbrel[0] == case.alembic[0]
+    assert run.cli_floor_argv("heads") == (str(run.CLI_FLOOR), "heads")
+
+
+def test_cli_runner_adds_the_floor_unless_alembic_only() -> None:
+    fake = FakeRunner({WHIMBREL: "w", ALEMBIC: "a"})
+    runner = run.cli_runner(parse_args([]), fake, {"PATH": "/bin"})
+    assert isinstance(runner, WithFloor)
+    assert runner.client == Path(sys.executable) and runner.env == {"PATH": "/bin"}
+    assert runner.tools == (WHIMBREL, ALEMBIC, FLOOR)
+    alone = FakeRunner({ALEMBIC: "a"}, tools=(ALEMBIC,))
+    assert run.cli_runner(parse_args(["--alembic-only"]), alone, {}) is alone
+
+
+def test_cli_floor_notes() -> None:
+    notes = run.cli_floor_notes()
+    lines = notes.splitlines()
+    assert all(len(line) <= 99 for line in lines)
+    assert lines[0].startswith("floor: `python benchmarks/cli_floor.py <command>`")
+    flat = " ".join(line.strip() for line in lines)
+    assert "size/mtime-validated cache" in flat
+    assert "alembic/floor (medians) is the best alembic/whimbrel" in flat
+    assert "the target cannot be met here" in flat
+    assert any(line.startswith("  alembic/floor") for line in lines)  # second note indented
 
 
 # -- runner: verification and orchestration, with a fake in place of the CLIs ----------
@@ -344,6 +458,25 @@ def test_verify_heads_and_history(tmp_path: Path) -> None:
     verify_history(project, {WHIMBREL: everything, ALEMBIC: everything})
     with pytest.raises(BenchmarkError):
         verify_history(project, {WHIMBREL: everything, ALEMBIC: ALEMBIC_HEADS})
+
+
+def test_verify_ignores_the_floor_but_not_the_tools(tmp_path: Path) -> None:
+    project = generate_project(tmp_path, revisions=N, shape="branchy", seed=1)
+    (head,) = project.heads
+    heads = f"{head} (head)\n"
+    everything = " ".join(project.revisions)
+    # The floor reports no revision id (heads) or whatever its file names hold (history).
+    for floor_output in ("30 revision files checked\n", "", f"{project.base}\n"):
+        verify_heads(project, {WHIMBREL: heads, ALEMBIC: heads, FLOOR: floor_output})
+        verify_history(project, {WHIMBREL: everything, ALEMBIC: everything, FLOOR: floor_output})
+    # Still strict for both tools, floor or not.
+    with pytest.raises(BenchmarkError, match="do not report the same") as info:
+        verify_heads(project, {WHIMBREL: f"{project.base}\n", ALEMBIC: heads, FLOOR: heads})
+    assert "whimbrel" in str(info.value) and "floor" not in str(info.value)
+    with pytest.raises(BenchmarkError):
+        verify_heads(project, {WHIMBREL: heads, ALEMBIC: "", FLOOR: heads})
+    with pytest.raises(BenchmarkError):
+        verify_history(project, {WHIMBREL: heads, ALEMBIC: everything, FLOOR: everything})
 
 
 @dataclass
@@ -385,6 +518,22 @@ def test_run_case_interleaves_after_cold_and_warm_up(tmp_path: Path) -> None:
     assert len(result.stats[WHIMBREL].samples) == 3
     assert result.ratio == pytest.approx(20.0)
     assert result.cold == {WHIMBREL: 0.01, ALEMBIC: 0.2}
+
+
+def test_run_case_times_the_cli_floor_and_checks_only_the_tools(tmp_path: Path) -> None:
+    project = generate_project(tmp_path, revisions=6, shape="linear")
+    (head,) = project.heads
+    fake = FakeRunner(
+        {WHIMBREL: f"{head} (head)", ALEMBIC: f"{head} (head)", FLOOR: "6 revision files checked"},
+        tools=(WHIMBREL, ALEMBIC, FLOOR),
+    )
+    heads = next(case for case in run.CASES if case.name == "heads")
+    result = run_case(heads, project, fake, repeat=2)
+    assert fake.calls == [WHIMBREL, ALEMBIC, FLOOR] * 4  # cold, warm-up, 2 timed
+    assert set(result.stats) == set(result.cold) == {WHIMBREL, ALEMBIC, FLOOR}
+    assert result.max_over_floor is None and result.target == 10.0
+    assert result.over_floor(ALEMBIC) == pytest.approx(1.0)  # the fake's floor takes 0.2 s
+    assert result.verdict == "PASS"  # 0.2 / 0.01: still alembic/whimbrel alone
 
 
 def test_run_case_aborts_when_tools_disagree(tmp_path: Path) -> None:
@@ -843,6 +992,50 @@ def test_with_floor_runs_the_client_and_delegates_the_tools(tmp_path: Path) -> N
     assert fake.calls == [WHIMBREL]  # the floor went to the client, not the wrapped runner
     with pytest.raises(BenchmarkError, match="exited 3"):
         runner.run(FLOOR, ("-c", "raise SystemExit(3)"), tmp_path)
+
+
+@pytest.fixture
+def floor_project(tmp_path: Path) -> Project:
+    return generate_project(tmp_path / "floor", revisions=20, shape="branchy", seed=5)
+
+
+def test_cli_floor_scan_stats_every_revision_file(
+    floor_project: Project, in_project: Callable[[Project], Project]
+) -> None:
+    in_project(floor_project)
+    (floor_project.versions_dir / "__pycache__").mkdir()  # Alembic's .pyc: not a revision
+    (floor_project.versions_dir / "README").write_text("not a revision either")
+    names, stats = cli_floor.scan()
+    files = sorted(p.name for p in floor_project.versions_dir.glob("*.py"))
+    assert sorted(names) == files and len(files) == 20
+    expected = [os.stat(floor_project.versions_dir / name) for name in names]
+    assert stats == tuple((st.st_size, st.st_mtime_ns) for st in expected)
+
+
+def test_cli_floor_runs_heads_and_history_in_a_project(floor_project: Project) -> None:
+    runner = WithFloor(Runner({}, {}), Path(sys.executable), subprocess_env())
+    floors = {case.name: case.floor for case in run.CASES if case.floor is not None}
+    assert set(floors) == {"--help", "heads", "history"}
+    files = sorted(p.name for p in floor_project.versions_dir.glob("*.py"))
+    assert len(files) == 20
+
+    elapsed, out = runner.run(FLOOR, floors["history"], floor_project.root)
+    lines = out.splitlines()
+    assert sorted(lines) == files  # one line per revision file, nothing else
+    assert elapsed > 0
+    # ``<id>_<slug>.py``: every revision's file, yet no id stands alone to be parsed.
+    assert {line[:12] for line in lines} == set(floor_project.revisions)
+    assert parse_rev_ids(out) == frozenset()
+
+    elapsed, out = runner.run(FLOOR, floors["heads"], floor_project.root)
+    assert out == "20 revision files checked\n" and elapsed > 0
+
+    _, out = runner.run(FLOOR, floors["--help"], floor_project.root)
+    assert "heads" in out and "history" in out and "Usage:" in out
+
+    # Run where there is no project, it fails (exit status 1): the run aborts.
+    with pytest.raises(BenchmarkError, match="exited 1"):
+        runner.run(FLOOR, floors["heads"], floor_project.versions_dir)
 
 
 def test_sqlite_cases_keep_the_speedup_target_and_report_the_floor(
