@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -91,3 +92,47 @@ def test_results_of_database_commands_load_on_first_use() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False", "MigrationResult", "True"]
+
+
+def _project(tmp_path: Path, revisions: int = 3) -> Path:
+    versions = tmp_path / "migrations" / "versions"
+    versions.mkdir(parents=True)
+    (tmp_path / "whimbrel.toml").write_text('script_location = "migrations"\n')
+    down = None
+    for n in range(revisions):
+        rev = f"r{n:03d}"
+        (versions / f"{rev}_step.py").write_text(
+            f'"""step {n}"""\nrevision = {rev!r}\ndown_revision = {down!r}\n\n'
+            "def upgrade() -> None:\n    pass\n\n"
+            "def downgrade() -> None:\n    pass\n"
+        )
+        # Out of the header cache's racily-clean window, even on a coarse clock.
+        os.utime(versions / f"{rev}_step.py", (1_700_000_000, 1_700_000_000))
+        down = rev
+    return tmp_path
+
+
+@pytest.mark.parametrize("command", ["heads", "history"])
+def test_read_only_commands_load_only_what_they_use(tmp_path: Path, command: str) -> None:
+    """With the header cache warm, heads and history parse nothing and plan nothing."""
+    project = _project(tmp_path)
+    code = (
+        "import sys\n"
+        "from whimbrel.cli.app import main\n"
+        f"sys.argv = ['whimbrel', {command!r}]\n"
+        "try:\n    main()\nexcept SystemExit as e:\n    assert not e.code, e.code\n"
+        "unwanted = ('whimbrel.script.headers', 'whimbrel.script.planning',\n"
+        "            'whimbrel._script_results', 'whimbrel._run_results', 'sqlalchemy')\n"
+        "print('LOADED', *[m for m in unwanted if m in sys.modules])\n"
+    )
+    first = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=project, check=True
+    )
+    # The first run parses the files (and so loads the header parser) to fill the cache.
+    assert "whimbrel.script.headers" in first.stdout
+    assert "r002" in first.stdout
+    warm = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=project, check=True
+    )
+    assert "r002" in warm.stdout
+    assert warm.stdout.splitlines()[-1] == "LOADED"

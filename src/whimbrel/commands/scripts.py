@@ -16,21 +16,18 @@ from whimbrel.errors import (
     MultipleHeadsError,
     UsageError,
 )
-from whimbrel.results import (
-    BranchesResult,
-    BranchPoint,
-    EditResult,
-    HeadsResult,
-    HistoryResult,
-    InitResult,
-    RevisionInfo,
-    ShowResult,
-    TemplateInfo,
-)
+from whimbrel.results import HeadsResult, HistoryResult, RevisionInfo
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+    from whimbrel._script_results import (
+        BranchesResult,
+        EditResult,
+        InitResult,
+        ShowResult,
+        TemplateInfo,
+    )
     from whimbrel.config import Config
     from whimbrel.script.directory import ScriptDirectory
     from whimbrel.script.graph import RevisionGraph
@@ -45,6 +42,7 @@ async def list_templates(config: Config | None = None) -> list[TemplateInfo]:
     Raises:
         WhimbrelError: never in practice; listed for uniformity.
     """
+    from whimbrel.results import TemplateInfo
     from whimbrel.script.templates import list_templates as _list
 
     return [TemplateInfo(name=t.name, description=t.description) for t in _list()]
@@ -70,6 +68,7 @@ async def init(
         CommandError: the directory exists and is not empty, the template is
             unknown, or the configuration already exists.
     """
+    from whimbrel.results import InitResult
     from whimbrel.script.templates import init_project
 
     config_dir = (
@@ -341,6 +340,8 @@ async def branches(config: Config) -> BranchesResult:
     Raises:
         WhimbrelError: the script directory or a revision file cannot be read.
     """
+    from whimbrel.results import BranchesResult, BranchPoint
+
     scripts, graph = await load_scripts(config)
     points = tuple(
         BranchPoint(
@@ -419,6 +420,8 @@ async def show(
         RevisionError: an identifier cannot be resolved.
         DatabaseError: the database is needed and cannot be reached.
     """
+    from whimbrel.results import ShowResult
+
     scripts, graph = await load_scripts(config)
     idents = as_tuple(rev)
     current_heads: tuple[str, ...] | None = None
@@ -444,6 +447,8 @@ async def edit(config: Config, rev: str = "head", *, editor: str | None = None) 
         CommandError: no editor is set, or it exits with an error.
         RevisionError: the identifier cannot be resolved to one revision.
     """
+    from whimbrel.results import EditResult
+
     scripts, graph = await load_scripts(config)
     rev_id = graph.resolve_one(rev)
     if rev_id is None:
