@@ -14,7 +14,7 @@ from whimbrel.errors import (
     ScriptError,
     UnknownRevisionError,
 )
-from whimbrel.script import directory as directory_module
+from whimbrel.script import cache as cache_module
 from whimbrel.script import headers as headers_module
 from whimbrel.script.directory import CACHE_NAME, Script, ScriptDirectory, parse_script
 from whimbrel.script.graph import RevisionGraph
@@ -43,8 +43,8 @@ def age(path: Path, seconds: int = 3600) -> None:
     os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns - seconds * 1_000_000_000))
 
 
-def read_cache(path: Path) -> directory_module._CacheState:
-    state = directory_module._load_cache_bytes(path.read_bytes())
+def read_cache(path: Path) -> cache_module.CacheState:
+    state = cache_module.load_cache_bytes(path.read_bytes())
     assert state is not None
     return state
 
@@ -318,7 +318,7 @@ def test_get_script_scans_once(project: Path, monkeypatch: pytest.MonkeyPatch) -
     scans: list[bool] = []
     real = scripts._scan
 
-    def counting(*, missing_ok: bool) -> directory_module._Listing:
+    def counting(*, missing_ok: bool) -> cache_module.Listing:
         scans.append(missing_ok)
         return real(missing_ok=missing_ok)
 
@@ -421,3 +421,115 @@ def test_file_header_matches_get_script(project: Path) -> None:
         assert scripts.file_header(rev) == (str(script.path), script.doc, script.create_date)
     with pytest.raises(UnknownRevisionError):
         scripts.file_header("zz")
+
+
+def _full_source(
+    rev: str,
+    down: str | tuple[str, ...] | None,
+    *,
+    labels: tuple[str, ...] = (),
+    depends: tuple[str, ...] = (),
+) -> str:
+    return (
+        f'"""step {rev}"""\n'
+        f"revision = {rev!r}\n"
+        f"down_revision = {down!r}\n"
+        f"branch_labels = {labels!r}\n"
+        f"depends_on = {depends!r}\n\n"
+        "def upgrade():\n    pass\n\n"
+        "def downgrade():\n    pass\n"
+    )
+
+
+def test_snapshot_graph_equals_a_validated_one(tmp_path: Path) -> None:
+    """Branches, a merge, labels and depends_on survive the round trip through the cache."""
+    versions = tmp_path / "migrations" / "versions"
+    versions.mkdir(parents=True)
+    layout: dict[str, tuple[str | tuple[str, ...] | None, tuple[str, ...], tuple[str, ...]]] = {
+        "a1": (None, (), ()),
+        "b2": ("a1", ("core",), ()),
+        "c3": ("b2", (), ()),
+        "d4": ("b2", (), ()),
+        "e5": (("c3", "d4"), (), ()),
+        "x1": (None, ("extra",), ()),
+        "x2": ("x1", (), ("c3",)),
+    }
+    for rev, (down, labels, depends) in layout.items():
+        path = versions / f"{rev}_step.py"
+        path.write_text(_full_source(rev, down, labels=labels, depends=depends))
+        age(path)
+    location = tmp_path / "migrations"
+    built = ScriptDirectory(script_location=location).graph()
+    cached = ScriptDirectory(script_location=location).graph()
+    validated = RevisionGraph([built.get(r) for r in layout])
+    for graph in (built, cached):
+        assert graph.heads == validated.heads == ("e5", "x2")
+        assert graph.bases == validated.bases
+        assert graph.real_heads == validated.real_heads
+        assert list(graph) == list(validated)
+        for rev in layout:
+            assert graph.children(rev) == validated.children(rev)
+            assert graph.dependencies(rev) == validated.dependencies(rev)
+            assert graph.branch_labels(rev) == validated.branch_labels(rev)
+            assert graph.descendants([rev]) == validated.descendants([rev])
+        assert graph.label_owner("extra") == "x1"
+        assert graph.resolve("core@head") == validated.resolve("core@head")
+        assert graph.plan_upgrade((), "heads") == validated.plan_upgrade((), "heads")
+        assert graph.plan_downgrade(("e5", "x2"), "c3") == validated.plan_downgrade(
+            ("e5", "x2"), "c3"
+        )
+
+
+def test_broken_file_is_reported_again_by_a_new_process(project: Path) -> None:
+    """A file that failed to parse is never trusted by a later scan."""
+    for path in (project / "versions").iterdir():
+        age(path)
+    broken = project / "versions" / "d4_broken.py"
+    broken.write_text("revision = 'd4'\n")
+    age(broken)
+    for _ in range(2):
+        with pytest.raises(ScriptError, match="no upgrade"):
+            ScriptDirectory(script_location=project).scripts()
+    broken.write_text(revision_source("d4", "c3"))
+    age(broken, 60)
+    assert [s.id for s in ScriptDirectory(script_location=project).scripts()][-1] == "d4"
+
+
+def test_odd_entries_in_a_version_directory(project: Path) -> None:
+    versions = project / "versions"
+    (versions / "looks_like.py").mkdir()  # a directory named like a revision file
+    (versions / "link_step.py").symlink_to(write_rev(project / "elsewhere", "d4", "c3"))
+    for path in [*versions.iterdir(), *(project / "elsewhere").iterdir()]:
+        if path.is_file():
+            age(path)
+    first = [s.id for s in ScriptDirectory(script_location=project).scripts()]
+    assert first == ["a1", "b2", "c3", "d4"]
+    # A second process takes the fast path and agrees.
+    assert [s.id for s in ScriptDirectory(script_location=project).scripts()] == first
+
+
+def test_file_removed_while_scanning(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    real = os.listdir
+
+    def listdir_with_a_ghost(path: str) -> list[str]:
+        return [*real(path), "zz_gone.py"]
+
+    monkeypatch.setattr(os, "listdir", listdir_with_a_ghost)
+    assert [s.id for s in ScriptDirectory(script_location=project).scripts()] == [
+        "a1",
+        "b2",
+        "c3",
+    ]
+
+
+def test_file_headers_match_file_header(project: Path) -> None:
+    scripts = ScriptDirectory(script_location=project)
+    scripts.graph()
+    ids = ["c3", "a1", "b2"]
+    assert scripts.file_headers(ids) == [scripts.file_header(r) for r in ids]
+    # Without a graph built, the same answer by the slower path.
+    assert ScriptDirectory(script_location=project).file_headers(ids) == [
+        scripts.file_header(r) for r in ids
+    ]
+    with pytest.raises(UnknownRevisionError):
+        scripts.file_headers(["a1", "zz"])

@@ -8,19 +8,12 @@ file's size and modification time, so a new process re-parses only what changed.
 
 from __future__ import annotations
 
-import contextlib
-import marshal
 import os
 import re
-import time
-import zlib
 from collections.abc import Sequence
-from operator import attrgetter
 from pathlib import Path
-from stat import S_ISDIR, S_ISREG
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING
 
-from whimbrel._version import __version__
 from whimbrel.errors import (
     CommandError,
     DuplicateRevisionError,
@@ -28,32 +21,33 @@ from whimbrel.errors import (
     UnknownRevisionError,
     UsageError,
 )
-from whimbrel.script.graph import Revision
+from whimbrel.script.cache import (
+    CACHE_NAME,
+    UNTRUSTED,
+    CacheState,
+    DirListing,
+    Listing,
+    Row,
+    encode,
+    read_cache,
+    replace_stat,
+    scan_directory,
+    stats_by_path,
+    write_cache,
+)
 
 if TYPE_CHECKING:
     from datetime import datetime
 
     from whimbrel.config import Config
-    from whimbrel.script.graph import RevisionGraph
+    from whimbrel.script.graph import Revision, RevisionGraph
     from whimbrel.script.headers import Script as Script
     from whimbrel.script.headers import parse_script as parse_script
     from whimbrel.script.hooks import PostWriteHookLike
 
 __all__ = ("CACHE_NAME", "Script", "ScriptDirectory", "parse_script")
 
-CACHE_NAME = "whimbrel-headers.bin"
-# Bump when the parser or the layout changes; older files are then ignored.
-_CACHE_FORMAT = f"whimbrel-headers/5 {__version__}"
-# On file systems with coarse timestamps a file rewritten within the same tick keeps
-# its mtime; such recent entries are not trusted (git calls this "racily clean").
-_RACY_NS = 2_000_000_000
-# The key a cache stores for a file it does not vouch for: never a real (size, mtime).
-_UNTRUSTED = (-1, -1)
 _REV_ID = re.compile(r"\w+")
-_STAT_DIR_FD = os.stat in os.supports_dir_fd
-_mode = attrgetter("st_mode")
-_size = attrgetter("st_size")
-_mtime = attrgetter("st_mtime_ns")
 
 
 def __getattr__(name: str) -> object:
@@ -63,267 +57,6 @@ def __getattr__(name: str) -> object:
 
         return getattr(headers, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-# ------------------------------------------------------------------------ the cache
-
-# What a file's header holds, as plain data (marshal-able): see _encode and _decode.
-_Row = tuple[
-    str,  # revision
-    tuple[str, ...],  # down_revisions
-    tuple[str, ...],  # branch_labels
-    tuple[str, ...],  # depends_on
-    str | None,  # message
-    str | None,  # doc
-    str | None,  # create_date
-    bool,  # transactional
-    bool,  # upgrade_takes_op
-    bool | None,  # downgrade_takes_op
-    bool,  # upgrade_is_async
-    bool,  # downgrade_is_async
-]
-# The graph's part of the rows (fields 0-4) as columns, and the rest (fields 5-11)
-# as one tuple per row.
-_NODE_FIELDS = 5
-_Nodes = tuple[
-    tuple[str, ...],
-    tuple[tuple[str, ...], ...],
-    tuple[tuple[str, ...], ...],
-    tuple[tuple[str, ...], ...],
-    tuple[str | None, ...],
-]
-_Details = tuple[str | None, str | None, bool, bool, bool | None, bool, bool]
-# What a scan found: for each directory searched, in the order searched, the names of
-# its revision files (in the order the file system lists them) and each file's
-# (size, mtime_ns). Plain tuples, so comparing a scan with a cached one is one ``==``.
-_DirListing = tuple[str, tuple[str, ...], tuple[tuple[int, int], ...]]
-_Listing = tuple[_DirListing, ...]
-
-
-def _encode(script: Script) -> _Row:
-    rev = script.revision
-    return (
-        rev.revision,
-        rev.down_revisions,
-        rev.branch_labels,
-        rev.depends_on,
-        rev.message,
-        script.doc,
-        script.create_date,
-        script.transactional,
-        script.upgrade_takes_op,
-        script.downgrade_takes_op,
-        script.upgrade_is_async,
-        script.downgrade_is_async,
-    )
-
-
-def _stats_by_path(listing: _Listing) -> dict[str, tuple[int, int]]:
-    join = os.path.join
-    return {
-        join(directory, name): stat
-        for directory, names, stats in listing
-        for name, stat in zip(names, stats, strict=True)
-    }
-
-
-def _stat_all(directory: str, names: list[str]) -> list[os.stat_result | None]:
-    """Stat each name in ``directory``; None for a name removed meanwhile."""
-    if not names:
-        return []
-    stat = os.stat
-    if _STAT_DIR_FD:
-        fd = os.open(directory, os.O_RDONLY)
-        try:
-            try:
-                return [stat(name, dir_fd=fd) for name in names]
-            except FileNotFoundError:
-                return [_stat_or_none(name, fd) for name in names]
-        finally:
-            os.close(fd)
-    join = os.path.join
-    return [_stat_or_none(join(directory, name), None) for name in names]
-
-
-def _stat_or_none(name: str, dir_fd: int | None) -> os.stat_result | None:
-    try:
-        return os.stat(name, dir_fd=dir_fd)
-    except FileNotFoundError:
-        return None
-
-
-def _is_reg(st: os.stat_result) -> bool:
-    return S_ISREG(st.st_mode)
-
-
-def _replace_stat(listing: _Listing, key: str, stat: tuple[int, int]) -> _Listing:
-    """``listing`` with ``key``'s (size, mtime) set to ``stat``; a new file is added."""
-    directory, name = os.path.split(key)
-    out = list(listing)
-    for i, (where, names, stats) in enumerate(out):
-        if where == directory:
-            if name in names:
-                at = names.index(name)
-                out[i] = (where, names, (*stats[:at], stat, *stats[at + 1 :]))
-            else:
-                out[i] = (where, (*names, name), (*stats, stat))
-            return tuple(out)
-    return (*out, (directory, (name,), (stat,)))
-
-
-class _CacheState:
-    """The headers of every file in a listing, and the graph snapshot built from them.
-
-    ``keys`` are the files' absolute paths, sorted; the headers are kept as columns
-    by field (``nodes``: what the graph needs; ``details``: the rest, one tuple per
-    file), and a state read from disk decodes ``details`` only when first asked.
-    """
-
-    __slots__ = ("_details", "_details_raw", "keys", "listing", "nodes", "snapshot")
-
-    def __init__(
-        self,
-        listing: _Listing,
-        keys: tuple[str, ...],
-        nodes: _Nodes,
-        details: tuple[_Details, ...] | None,
-        *,
-        details_raw: memoryview | None = None,
-        snapshot: object = None,
-    ) -> None:
-        self.listing = listing
-        self.keys = keys
-        self.nodes = nodes
-        self._details = details
-        self._details_raw = details_raw
-        # RevisionGraph.snapshot() of exactly these rows, in this order; None if not built.
-        self.snapshot = snapshot
-
-    @classmethod
-    def empty(cls) -> _CacheState:
-        return cls((), (), ((), (), (), (), ()), ())
-
-    @classmethod
-    def from_rows(cls, listing: _Listing, rows: dict[str, _Row]) -> _CacheState:
-        keys = tuple(sorted(rows))
-        ordered = [rows[key] for key in keys]
-        nodes = cast(
-            "_Nodes",
-            tuple(zip(*(row[:_NODE_FIELDS] for row in ordered), strict=True))
-            or ((), (), (), (), ()),
-        )
-        details = cast("tuple[_Details, ...]", tuple(row[_NODE_FIELDS:] for row in ordered))
-        return cls(listing, keys, nodes, details)
-
-    @property
-    def details(self) -> tuple[_Details, ...]:
-        details = self._details
-        if details is None:
-            assert self._details_raw is not None  # set when details is None
-            details = self._details = marshal.loads(self._details_raw)
-            self._details_raw = None
-        return details
-
-    def row(self, index: int) -> _Row:
-        ids, downs, labels, depends, messages = self.nodes
-        return (
-            ids[index],
-            downs[index],
-            labels[index],
-            depends[index],
-            messages[index],
-            *self.details[index],
-        )
-
-    def rows(self) -> dict[str, _Row]:
-        return {key: self.row(i) for i, key in enumerate(self.keys)}
-
-    def revision(self, index: int) -> Revision:
-        ids, downs, labels, depends, messages = self.nodes
-        return Revision(
-            ids[index],
-            downs[index],
-            labels[index],
-            depends[index],
-            messages[index],
-            self.keys[index],
-        )
-
-    def revisions(self) -> list[Revision]:
-        # tuple.__new__ over zipped columns: no Python-level __new__ per node.
-        new = tuple.__new__
-        return [new(Revision, row) for row in zip(*self.nodes, self.keys, strict=True)]
-
-
-def _dump_cache(state: _CacheState) -> bytes:
-    """The cache file: a header line, then three marshal sections.
-
-    The sections are the listing, the graph's part (keys, node columns and the
-    snapshot) and the details; the header line gives each one's length and CRC32,
-    which lets a load trust every row without checking its types one by one, and
-    check the details only if it reads them. A file modified in the last couple of
-    seconds on a clock with whole-millisecond mtimes is stored with a key no scan
-    matches (the next process parses it again), and the graph snapshot is then left
-    out, since it describes the whole listing.
-    """
-    racy_after = time.time_ns() - _RACY_NS
-    racy = False
-    listing: list[_DirListing] = []
-    for directory, names, stats in state.listing:
-        kept = []
-        for stat in stats:
-            if stat[1] % 1_000_000 or stat[1] < racy_after:
-                kept.append(stat)
-            else:
-                kept.append(_UNTRUSTED)
-                racy = True
-        listing.append((directory, names, tuple(kept)))
-    # The snapshot holds only tuples, lists, dicts and strings (RevisionGraph.snapshot).
-    snapshot = cast("tuple[str, ...] | None", None if racy else state.snapshot)
-    # marshal (the format of .pyc files, beside which this cache lives) loads several
-    # times faster than JSON; the CRCs guard against a damaged file.
-    sections = (
-        marshal.dumps(tuple(listing)),
-        marshal.dumps((state.keys, state.nodes, snapshot)),
-        marshal.dumps(state.details),
-    )
-    fields = " ".join(f"{len(section)} {zlib.crc32(section):08x}" for section in sections)
-    return f"{_CACHE_FORMAT} {fields}\n".encode() + b"".join(sections)
-
-
-def _section(body: memoryview, start: int, length: str, crc: str) -> memoryview | None:
-    view = body[start : start + int(length)]
-    if len(view) != int(length) or f"{zlib.crc32(view):08x}" != crc:
-        return None
-    return view
-
-
-def _load_cache_bytes(raw: bytes) -> _CacheState | None:
-    end = raw.find(b"\n", 0, 200)
-    if end < 0:
-        return None
-    fields = raw[:end].decode("ascii").split(" ")
-    if len(fields) != 8 or " ".join(fields[:2]) != _CACHE_FORMAT:
-        return None
-    body = memoryview(raw)[end + 1 :]
-    a, b, c = int(fields[2]), int(fields[4]), int(fields[6])
-    if a + b + c != len(body):
-        return None
-    listing_bytes = _section(body, 0, fields[2], fields[3])
-    graph_bytes = _section(body, a, fields[4], fields[5])
-    details_bytes = _section(body, a + b, fields[6], fields[7])
-    if listing_bytes is None or graph_bytes is None or details_bytes is None:
-        return None
-    keys, nodes, snapshot = marshal.loads(graph_bytes)
-    # The details are decoded when first needed (heads needs one row of 5,000).
-    return _CacheState(
-        marshal.loads(listing_bytes),
-        keys,
-        nodes,
-        None,
-        details_raw=details_bytes,
-        snapshot=snapshot,
-    )
 
 
 # ----------------------------------------------------------------- the directory
@@ -355,7 +88,7 @@ class ScriptDirectory:
         self.timezone = timezone
         self.post_write_hooks = tuple(post_write_hooks)
         # What the last scan found, and the headers of those files (None: not read).
-        self._state: _CacheState | None = None
+        self._state: CacheState | None = None
         # The disk cache does not match _state yet.
         self._dirty = False
         # Built on demand from _state, and dropped whenever the listing changes.
@@ -418,7 +151,7 @@ class ScriptDirectory:
         state = self._refresh(missing_ok=False)
         return [self._script(key) for key in state.keys]
 
-    def _refresh(self, *, missing_ok: bool) -> _CacheState:
+    def _refresh(self, *, missing_ok: bool) -> CacheState:
         """Scan the version locations and bring the headers in memory up to date."""
         if not self.script_location.is_dir():
             raise CommandError(
@@ -434,22 +167,22 @@ class ScriptDirectory:
             return old
         from whimbrel.script import headers
 
-        old_stats = _stats_by_path(old.listing)
+        old_stats = stats_by_path(old.listing)
         old_index = {key: i for i, key in enumerate(old.keys)}
-        rows: dict[str, _Row] = {}
+        rows: dict[str, Row] = {}
         errors: list[ScriptError] = []
-        for key, stat in sorted(_stats_by_path(found).items()):
+        for key, stat in sorted(stats_by_path(found).items()):
             at = old_index.get(key)
             if at is not None and old_stats.get(key) == stat:
                 rows[key] = old.row(at)
                 continue
             try:
-                rows[key] = _encode(headers.parse_script(Path(key)))
+                rows[key] = encode(headers.parse_script(Path(key)))
             except ScriptError as e:
                 errors.append(e)
                 # Keyed as untrusted: a broken file is read again next time.
-                found = _replace_stat(found, key, _UNTRUSTED)
-        state = _CacheState.from_rows(found, rows)
+                found = replace_stat(found, key, UNTRUSTED)
+        state = CacheState.from_rows(found, rows)
         self._state = state
         self._forget_built()
         self._dirty = True
@@ -594,11 +327,13 @@ class ScriptDirectory:
             raise DuplicateRevisionError(rev_id, [Path(key) for key in matches])
         return matches[0]
 
-    def _scan(self, *, missing_ok: bool) -> _Listing:
-        found: list[_DirListing] = []
+    def _scan(self, *, missing_ok: bool) -> Listing:
+        found: list[DirListing] = []
         for location in self.version_paths:
             try:
-                self._scan_dir(os.path.abspath(location), found)
+                scan_directory(
+                    os.path.abspath(location), found, recursive=self.recursive_version_locations
+                )
             except FileNotFoundError:
                 if self.version_locations and not missing_ok:
                     raise CommandError(
@@ -610,65 +345,12 @@ class ScriptDirectory:
                 raise CommandError(f"version location {location} is not a directory") from None
         return tuple(found)
 
-    def _scan_dir(self, directory: str, found: list[_DirListing]) -> None:
-        # One stat per file is the whole cost of a warm run: os.listdir plus stat
-        # relative to the directory's descriptor is about a third cheaper than
-        # os.scandir with DirEntry.stat().
-        names = os.listdir(directory)
-        files = [n for n in names if n.endswith(".py") and n[0] != "." and n != "__init__.py"]
-        subdirs = (
-            [n for n in names if not n.endswith(".py") and n[0] != "." and n != "__pycache__"]
-            if self.recursive_version_locations
-            else []
-        )
-        stats = _stat_all(directory, files)
-        if None in stats or not all(map(S_ISREG, map(_mode, stats))):
-            kept = [
-                n for n, st in zip(files, stats, strict=True) if st is not None and _is_reg(st)
-            ]
-            regular = [st for st in stats if st is not None and _is_reg(st)]
-        else:
-            kept, regular = files, cast("list[os.stat_result]", stats)
-        # Built with C-level map and zip: a comprehension costs twice as much here.
-        keys = tuple(zip(map(_size, regular), map(_mtime, regular), strict=True))
-        found.append((directory, tuple(kept), keys))
-        for name, st in zip(subdirs, _stat_all(directory, subdirs), strict=True):
-            if st is not None and S_ISDIR(st.st_mode):
-                try:
-                    self._scan_dir(os.path.join(directory, name), found)
-                except (FileNotFoundError, NotADirectoryError):
-                    continue
-
-    def _load_cache(self) -> _CacheState:
-        try:
-            with open(self.cache_path, "rb", buffering=0) as f:
-                state = _load_cache_bytes(f.readall())
-        except Exception:
-            # A missing, corrupt or foreign cache only costs a re-parse.
-            state = None
-        return state if state is not None else _CacheState.empty()
+    def _load_cache(self) -> CacheState:
+        return read_cache(self.cache_path)
 
     def _save_cache(self) -> None:
-        if self._state is None or not self._dirty:
-            return
-        directory = self.cache_path.parent
-        tmp = None
-        try:
-            import tempfile
-
-            data = _dump_cache(self._state)
-            directory.mkdir(exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=".whimbrel-headers-", suffix=".tmp", dir=directory)
-            with os.fdopen(fd, "wb") as f:
-                f.write(data)
-            os.chmod(tmp, 0o644)
-            os.replace(tmp, self.cache_path)
-        except (OSError, ValueError):
-            if tmp is not None:
-                with contextlib.suppress(OSError):
-                    os.unlink(tmp)
-            return
-        self._dirty = False
+        if self._state is not None and self._dirty and write_cache(self.cache_path, self._state):
+            self._dirty = False
 
     # ------------------------------------------------------------------ writing
 
@@ -771,9 +453,9 @@ class ScriptDirectory:
             st = path.stat()
             key = os.path.abspath(path)
             rows = self._state.rows()
-            rows[key] = _encode(script)
-            listing = _replace_stat(self._state.listing, key, (st.st_size, st.st_mtime_ns))
-            self._state = _CacheState.from_rows(listing, rows)
+            rows[key] = encode(script)
+            listing = replace_stat(self._state.listing, key, (st.st_size, st.st_mtime_ns))
+            self._state = CacheState.from_rows(listing, rows)
             self._dirty = True
             self._save_cache()
         self._forget_built()
