@@ -480,3 +480,28 @@ def test_load_module_sees_an_edited_file(tmp_path: Path) -> None:
     path.write_text(source.format("three"))  # new size
     os.utime(path, ns=(old + 10**9, old + 10**9))
     assert script.load_module().upgrade() == "three"
+
+
+def test_compiled_code_cache_is_bounded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A long-running process keeps at most _CODE_CACHE_SIZE compiled files, newest used."""
+    import os
+
+    from whimbrel.script import headers
+
+    monkeypatch.setattr(headers, "_CODE_CACHE", type(headers._CODE_CACHE)())
+    monkeypatch.setattr(headers, "_CODE_CACHE_SIZE", 3)
+    scripts = []
+    for n in range(5):
+        path = write(tmp_path, f'revision = "r{n}"\ndef upgrade():\n    return {n}\n', f"r{n}.py")
+        os.utime(path, ns=(1_700_000_000 * 10**9, 1_700_000_000 * 10**9))
+        scripts.append(parse_script(path))
+    for script in scripts[:3]:
+        script.load_module()
+    # Using r0 again makes r1 the least recently used one.
+    assert scripts[0].load_module().upgrade() == 0
+    for script in scripts[3:]:
+        script.load_module()
+    assert [Path(p).name for p in headers._CODE_CACHE] == ["r0.py", "r3.py", "r4.py"]
+    # An evicted file still loads (and compiles again).
+    assert scripts[1].load_module().upgrade() == 1
+    assert len(headers._CODE_CACHE) == 3

@@ -15,6 +15,7 @@ import re
 import sys
 import time
 import types
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -111,8 +112,11 @@ class Script:
 
 # Compiled revision files, by path: (size, mtime_ns, code, mentions "alembic", SHA-256
 # of the bytes). Fanning out over 200 tenants loads each file 200 times; this reads,
-# hashes and unmarshals it once.
-_CODE_CACHE: dict[str, tuple[int, int, types.CodeType, bool, str]] = {}
+# hashes and unmarshals it once. Least recently used entries are dropped past
+# _CODE_CACHE_SIZE, so a long-running app that migrated at start-up keeps at most
+# that many code objects (a few KB each).
+_CODE_CACHE: OrderedDict[str, tuple[int, int, types.CodeType, bool, str]] = OrderedDict()
+_CODE_CACHE_SIZE = 1024
 # A file rewritten within this window of its mtime on a coarse clock could keep its
 # mtime and size: such files are not cached (as in the header cache).
 _RACY_NS = 2_000_000_000
@@ -123,6 +127,7 @@ def _cached(file: str) -> tuple[int, int, types.CodeType, bool, str] | None:
     st = os.stat(file)
     cached = _CODE_CACHE.get(file)
     if cached is not None and cached[0] == st.st_size and cached[1] == st.st_mtime_ns:
+        _CODE_CACHE.move_to_end(file)
         return cached
     return None
 
@@ -157,6 +162,9 @@ def _compiled(
     checksum = hashlib.sha256(source).hexdigest()
     if st.st_mtime_ns % 1_000_000 or st.st_mtime_ns < time.time_ns() - _RACY_NS:
         _CODE_CACHE[file] = (st.st_size, st.st_mtime_ns, code, mentions_alembic, checksum)
+        _CODE_CACHE.move_to_end(file)
+        while len(_CODE_CACHE) > _CODE_CACHE_SIZE:
+            _CODE_CACHE.popitem(last=False)
     return code, mentions_alembic
 
 
