@@ -3,8 +3,9 @@
 A :class:`RevisionGraph` is built from the :class:`Revision` nodes declared by the
 revision files. It validates them (duplicates, dangling references, cycles), resolves
 every identifier form (``head``, ``heads``, ``base``, ids and prefixes, branch labels,
-relative steps) and plans upgrade and downgrade walks with the same semantics as
-Alembic: which revisions run, in which order, and how the head rows change.
+relative steps; :mod:`whimbrel.script.identifiers`) and plans upgrade and downgrade
+walks with the same semantics as Alembic (:mod:`whimbrel.script.planning`): which
+revisions run, in which order, and how the head rows change.
 
 The database state is always a set of *head rows*; the revisions applied are those
 rows and all their ancestors, ``depends_on`` included.
@@ -23,9 +24,7 @@ from whimbrel.errors import (
     DuplicateBranchLabelError,
     DuplicateRevisionError,
     MissingReferenceError,
-    MultipleHeadsError,
     RangeError,
-    RelativeStepError,
     RevisionError,
     UnknownRevisionError,
 )
@@ -392,7 +391,7 @@ class RevisionGraph:
                     stack.pop()
                     color[path.pop()] = black
 
-    # -- identifiers -------------------------------------------------------------------
+    # -- identifiers (whimbrel.script.identifiers) -------------------------------------
 
     def _lookup(self, ident: str) -> str:
         """An exact id, a branch label (its declaring revision) or a unique prefix."""
@@ -413,29 +412,6 @@ class RevisionGraph:
             raise AmbiguousRevisionError(ident, matches)
         return matches[0]
 
-    def _label_root(self, label: str) -> str:
-        """The revision that anchors ``label@...``: a declared label or any revision."""
-        try:
-            return self._lookup(label)
-        except UnknownRevisionError:
-            raise UnknownRevisionError(
-                label, hint="no such branch label; run 'whimbrel branches' to list them"
-            ) from None
-
-    def _in_lineage(self, rev_id: str, anchor: str) -> bool:
-        return anchor in self.ancestors([rev_id], include_dependencies=False) or (
-            rev_id in self.ancestors([anchor], include_dependencies=False)
-        )
-
-    def _filter_lineage(self, rev_ids: Iterable[str], label: str | None) -> tuple[str, ...]:
-        if label is None:
-            return tuple(rev_ids)
-        anchor = self._label_root(label)
-        line = self.ancestors([anchor], include_dependencies=False) | self.descendants(
-            [anchor], include_dependencies=False
-        )
-        return tuple(r for r in rev_ids if r in line)
-
     def resolve(self, identifier: str, *, current: Sequence[str] | None = None) -> tuple[str, ...]:
         """Resolve an identifier to revision ids (``()`` means base).
 
@@ -452,38 +428,9 @@ class RevisionGraph:
             RelativeStepError: a relative step past head or base, or an ambiguous walk.
             RangeError: ``label@<rev>`` where the revision is not on that branch.
         """
-        match = _RELATIVE.match(identifier)
-        if match:
-            return self._resolve_relative(identifier, match, current)
-        label, _, symbol = identifier.rpartition("@")
-        label_or_none = label or None
-        if symbol == "heads":
-            return self._filter_lineage(self.heads, label_or_none)
-        if symbol == "head":
-            heads = self._filter_lineage(self.heads, label_or_none)
-            if len(heads) > 1:
-                raise MultipleHeadsError(heads, identifier)
-            return heads
-        if symbol == "base":
-            if label_or_none is not None:
-                self._label_root(label_or_none)
-            return ()
-        if symbol == "current":
-            if current is None:
-                raise RelativeStepError(identifier, "it needs the database's current revision")
-            return self._filter_lineage(current, label_or_none)
-        if not symbol:
-            raise UnknownRevisionError(identifier)
-        rev_id = self._lookup(symbol)
-        if label_or_none is not None and not self._in_lineage(
-            rev_id, self._label_root(label_or_none)
-        ):
-            raise RangeError(
-                f"revision {rev_id} is not on branch {label_or_none!r}; "
-                "run 'whimbrel history' to see which branch it is on",
-                identifier=identifier,
-            )
-        return (rev_id,)
+        from whimbrel.script.identifiers import resolve
+
+        return resolve(self, identifier, current=current)
 
     def resolve_one(self, identifier: str, *, current: Sequence[str] | None = None) -> str | None:
         """Resolve to a single revision id, or ``None`` for base.
@@ -492,83 +439,9 @@ class RevisionGraph:
             MultipleHeadsError: the identifier names several revisions.
             UnknownRevisionError: see :meth:`resolve`.
         """
-        found = self.resolve(identifier, current=current)
-        if len(found) > 1:
-            raise MultipleHeadsError(found, identifier)
-        return found[0] if found else None
+        from whimbrel.script.identifiers import resolve_one
 
-    def _resolve_relative(
-        self, identifier: str, match: re.Match[str], current: Sequence[str] | None
-    ) -> tuple[str, ...]:
-        label: str | None = match["label"]
-        symbol: str | None = match["symbol"]
-        steps = int(match["steps"])
-        if symbol is None:
-            if current is None:
-                raise RelativeStepError(
-                    identifier, "a step relative to the current revision needs the database"
-                )
-            start = self._relative_start(identifier, current, label, steps)
-        else:
-            if label is None and symbol in self._labels:
-                label = symbol
-            anchor = f"{label}@{symbol}" if label is not None and symbol != label else symbol
-            start = self.resolve_one(anchor, current=current)
-        target = self._walk(identifier, start, steps, label)
-        return () if target is None else (target,)
-
-    def _relative_start(
-        self, identifier: str, current: Sequence[str], label: str | None, steps: int
-    ) -> str | None:
-        heads = self._heads_of(current)
-        if label is not None:
-            on_branch = self._filter_lineage(heads, label)
-            if not on_branch:
-                # The database is on another line: start from the highest applied
-                # revision on this one (a branch point, typically).
-                applied = self.ancestors(heads)
-                on_branch = self._maximal(self._filter_lineage(applied, label))
-            heads = on_branch
-        if not heads:
-            if steps < 0:
-                raise RelativeStepError(
-                    identifier, "nothing is applied, so there is nothing below"
-                )
-            return None
-        if len(heads) > 1:
-            raise MultipleHeadsError(heads, identifier)
-        return heads[0]
-
-    def _walk(
-        self, identifier: str, start: str | None, steps: int, label: str | None
-    ) -> str | None:
-        node = start
-        for taken in range(abs(steps)):
-            if steps > 0:
-                options = self.bases if node is None else self.children(node)
-                options = self._filter_lineage(options, label)
-                if not options:
-                    raise RelativeStepError(
-                        identifier, f"only {taken} revision(s) above, not {abs(steps)}"
-                    )
-            else:
-                if node is None:
-                    raise RelativeStepError(
-                        identifier, f"it walks past base after {taken} step(s)"
-                    )
-                options = self._nodes[node].down_revisions
-                if not options:
-                    node = None
-                    continue
-            if len(options) > 1:
-                kind = "branches" if steps > 0 else "merges"
-                raise RelativeStepError(
-                    identifier,
-                    f"{node or 'base'} {kind} into {', '.join(options)}; "
-                    "name the branch with 'label@' or start from a revision id",
-                )
-            node = options[0]
-        return node
+        return resolve_one(self, identifier, current=current)
 
     # -- state -------------------------------------------------------------------------
 

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from whimbrel.errors import RangeError, RelativeStepError
 from whimbrel.script.graph import _RELATIVE, Direction
+from whimbrel.script.identifiers import in_lineage, label_root, relative_start
 
 if TYPE_CHECKING:
     from whimbrel.script.graph import RevisionGraph
@@ -106,7 +107,7 @@ def _to_remove(
                 target, "a downgrade target cannot be above the current; use -N"
             )
         # Walk down from the current head, taking out each revision passed.
-        node = graph._relative_start(target, heads, match["label"], steps)
+        node = relative_start(graph, target, heads, match["label"], steps)
         walked: list[str] = []
         for taken in range(-steps):
             if node is None:
@@ -125,7 +126,7 @@ def _to_remove(
     if target_rev is None:
         if label is None:
             return set(applied)
-        graph._label_root(label)
+        label_root(graph, label)
         roots: Iterable[str] = [
             r
             for r in graph._nodes
@@ -135,8 +136,8 @@ def _to_remove(
     else:
         roots = graph.children(target_rev)
         if label is not None and len(roots) > 1:
-            anchor = graph._label_root(label)
-            roots = [r for r in roots if graph._in_lineage(r, anchor)]
+            anchor = label_root(graph, label)
+            roots = [r for r in roots if in_lineage(graph, r, anchor)]
     remove = graph.descendants(roots) & applied
     if target_rev is not None and not remove and target_rev not in applied:
         raise RangeError(
@@ -167,10 +168,10 @@ def plan_stamp(
             if label is None:
                 state = []
             else:
-                anchor = graph._label_root(label)
-                state = [h for h in state if not graph._in_lineage(h, anchor)]
+                anchor = label_root(graph, label)
+                state = [h for h in state if not in_lineage(graph, h, anchor)]
             continue
         for rev_id in resolved:
-            state = [h for h in state if not graph._in_lineage(h, rev_id)]
+            state = [h for h in state if not in_lineage(graph, h, rev_id)]
             state.append(rev_id)
     return graph._maximal(state)
