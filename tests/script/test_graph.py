@@ -489,3 +489,13 @@ def test_revision_equality_ignores_the_file() -> None:
     assert hash(here) == hash(there)
     assert here != Revision("a1", ("b0",), path="versions/a1.py")
     assert here != ("a1", ("a0",), (), (), None, "versions/a1.py")  # not a plain tuple
+
+
+def test_current_naming_an_unknown_revision_is_a_revision_error() -> None:
+    """Found by hypothesis: iterate('current') with a database row no file declares."""
+    graph = RevisionGraph([Revision("a1b3")])
+    with pytest.raises(UnknownRevisionError, match="a1b2"):
+        graph.iterate("current", "base", current=["a1b2"])
+    with pytest.raises(UnknownRevisionError, match="a1b2"):
+        graph.resolve("current", current=["a1b2"])
+    assert graph.resolve("current", current=["a1b3"]) == ("a1b3",)

@@ -78,6 +78,9 @@ def resolve(
     if symbol == "current":
         if current is None:
             raise RelativeStepError(identifier, "it needs the database's current revision")
+        for rev_id in current:
+            # A database row no revision file declares: say so, as the walks do.
+            graph.get(rev_id)
         return _filter_lineage(graph, current, label_or_none)
     if not symbol:
         raise UnknownRevisionError(identifier)
