@@ -272,8 +272,8 @@ def test_recent_files_on_coarse_clocks_are_not_persisted(
     ScriptDirectory(script_location=project).graph()
     cached = read_cache(cache)
     stats = {n: st for _, names, sts in cached.listing for n, st in zip(names, sts, strict=True)}
-    assert stats["a1_step.py"] == (-1, -1)
-    assert stats["b2_step.py"] != (-1, -1)
+    assert stats["a1_step.py"] == cache_module.UNTRUSTED
+    assert stats["b2_step.py"] != cache_module.UNTRUSTED
     # The graph snapshot describes every file, so it is not kept either.
     assert cached.snapshot is None
     # The next process reads that file again, and only that one.
@@ -533,3 +533,22 @@ def test_file_headers_match_file_header(project: Path) -> None:
     ]
     with pytest.raises(UnknownRevisionError):
         scripts.file_headers(["a1", "zz"])
+
+
+def test_same_size_edit_with_mtime_put_back_is_reparsed(project: Path, parses: list[Path]) -> None:
+    """``touch -r``, ``cp -p`` or ``rsync -t`` restore the mtime; the ctime still moves."""
+    for path in (project / "versions").iterdir():
+        age(path)
+    target = project / "versions" / "c3_step.py"
+    ScriptDirectory(script_location=project).graph()
+    before = target.stat()
+    # Same length, another parent: only the header differs.
+    target.write_text(revision_source("c3", "a1"))
+    assert target.stat().st_size == before.st_size
+    os.utime(target, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert target.stat().st_mtime_ns == before.st_mtime_ns
+    parses.clear()
+    graph = ScriptDirectory(script_location=project).graph()
+    assert parses == [target]
+    assert graph.get("c3").down_revisions == ("a1",)
+    assert graph.heads == ("b2", "c3")

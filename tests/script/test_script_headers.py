@@ -505,3 +505,24 @@ def test_compiled_code_cache_is_bounded(tmp_path: Path, monkeypatch: pytest.Monk
     # An evicted file still loads (and compiles again).
     assert scripts[1].load_module().upgrade() == 1
     assert len(headers._CODE_CACHE) == 3
+
+
+def test_load_module_sees_a_same_size_edit_with_mtime_put_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Python would trust the .pyc (same size, same mtime); the source's ctime says no."""
+    import importlib.util
+    import os
+    import sys
+
+    monkeypatch.setattr(sys, "dont_write_bytecode", False)
+    path = write(tmp_path, 'revision = "a1"\ndef upgrade():\n    return "old"\n', "a1.py")
+    os.utime(path, ns=(1_700_000_000 * 10**9, 1_700_000_000 * 10**9))
+    script = parse_script(path)
+    assert script.load_module().upgrade() == "old"
+    assert Path(importlib.util.cache_from_source(str(path))).is_file()
+    before = path.stat()
+    path.write_text('revision = "a1"\ndef upgrade():\n    return "new"\n')
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert path.stat().st_size == before.st_size
+    assert script.load_module().upgrade() == "new"

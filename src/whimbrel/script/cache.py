@@ -29,12 +29,16 @@ if TYPE_CHECKING:
 
 __all__ = (
     "CACHE_NAME",
+    "RACY_NS",
     "UNTRUSTED",
     "CacheState",
     "DirListing",
+    "FileKey",
     "Listing",
     "Row",
     "encode",
+    "file_key",
+    "is_racy",
     "read_cache",
     "replace_stat",
     "scan_directory",
@@ -47,13 +51,14 @@ CACHE_NAME = "whimbrel-headers.bin"
 _CACHE_FORMAT = f"whimbrel-headers/5 {__version__}"
 # On file systems with coarse timestamps a file rewritten within the same tick keeps
 # its mtime; such recent entries are not trusted (git calls this "racily clean").
-_RACY_NS = 2_000_000_000
-# The key a cache stores for a file it does not vouch for: never a real (size, mtime).
-UNTRUSTED = (-1, -1)
+RACY_NS = 2_000_000_000
+# The key a cache stores for a file it does not vouch for: never a real stat.
+UNTRUSTED = (-1, -1, -1)
 _STAT_DIR_FD = os.stat in os.supports_dir_fd
 _mode = attrgetter("st_mode")
 _size = attrgetter("st_size")
 _mtime = attrgetter("st_mtime_ns")
+_ctime = attrgetter("st_ctime_ns")
 
 
 # What a file's header holds, as plain data (marshal-able): see encode and _decode.
@@ -84,8 +89,12 @@ Nodes = tuple[
 Details = tuple[str | None, str | None, bool, bool, bool | None, bool, bool]
 # What a scan found: for each directory searched, in the order searched, the names of
 # its revision files (in the order the file system lists them) and each file's
-# (size, mtime_ns). Plain tuples, so comparing a scan with a cached one is one ``==``.
-DirListing = tuple[str, tuple[str, ...], tuple[tuple[int, int], ...]]
+# (size, mtime_ns, ctime_ns). Plain tuples, so comparing a scan with a cached one is
+# one ``==``. The ctime catches what size and mtime miss: a same-size edit whose mtime
+# was put back (``touch -r``, ``cp -p``, ``rsync -t``, an archive extracted over the
+# file) still changes the inode's ctime, which no user call can set.
+FileKey = tuple[int, int, int]
+DirListing = tuple[str, tuple[str, ...], tuple[FileKey, ...]]
 Listing = tuple[DirListing, ...]
 
 
@@ -107,7 +116,21 @@ def encode(script: Script) -> Row:
     )
 
 
-def stats_by_path(listing: Listing) -> dict[str, tuple[int, int]]:
+def file_key(st: os.stat_result) -> FileKey:
+    """What the cache compares for one file (see :data:`DirListing`)."""
+    return (st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+
+
+def is_racy(mtime_ns: int, ctime_ns: int, racy_after: int) -> bool:
+    """Whether a file changed too recently, on a coarse clock, to be trusted by its key.
+
+    A file rewritten within the same clock tick keeps its size, mtime and ctime on a
+    file system with whole-millisecond (or coarser) timestamps.
+    """
+    return any(t % 1_000_000 == 0 and t >= racy_after for t in (mtime_ns, ctime_ns))
+
+
+def stats_by_path(listing: Listing) -> dict[str, FileKey]:
     join = os.path.join
     return {
         join(directory, name): stat
@@ -145,8 +168,8 @@ def _is_reg(st: os.stat_result) -> bool:
     return S_ISREG(st.st_mode)
 
 
-def replace_stat(listing: Listing, key: str, stat: tuple[int, int]) -> Listing:
-    """``listing`` with ``key``'s (size, mtime) set to ``stat``; a new file is added."""
+def replace_stat(listing: Listing, key: str, stat: FileKey) -> Listing:
+    """``listing`` with ``key``'s stat key set to ``stat``; a new file is added."""
     directory, name = os.path.split(key)
     out = list(listing)
     for i, (where, names, stats) in enumerate(out):
@@ -255,13 +278,13 @@ def dump_cache(state: CacheState) -> bytes:
     matches (the next process parses it again), and the graph snapshot is then left
     out, since it describes the whole listing.
     """
-    racy_after = time.time_ns() - _RACY_NS
+    racy_after = time.time_ns() - RACY_NS
     racy = False
     listing: list[DirListing] = []
     for directory, names, stats in state.listing:
         kept = []
         for stat in stats:
-            if stat[1] % 1_000_000 or stat[1] < racy_after:
+            if not is_racy(stat[1], stat[2], racy_after):
                 kept.append(stat)
             else:
                 kept.append(UNTRUSTED)
@@ -342,7 +365,7 @@ def scan_directory(directory: str, found: list[DirListing], *, recursive: bool) 
     else:
         kept, regular = files, cast("list[os.stat_result]", stats)
     # Built with C-level map and zip: a comprehension costs twice as much here.
-    keys = tuple(zip(map(_size, regular), map(_mtime, regular), strict=True))
+    keys = tuple(zip(map(_size, regular), map(_mtime, regular), map(_ctime, regular), strict=True))
     found.append((directory, tuple(kept), keys))
     for name, st in zip(subdirs, _stat_all(directory, subdirs), strict=True):
         if st is not None and S_ISDIR(st.st_mode):

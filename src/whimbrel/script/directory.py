@@ -29,6 +29,7 @@ from whimbrel.script.cache import (
     Listing,
     Row,
     encode,
+    file_key,
     read_cache,
     replace_stat,
     scan_directory,
@@ -454,7 +455,7 @@ class ScriptDirectory:
             key = os.path.abspath(path)
             rows = self._state.rows()
             rows[key] = encode(script)
-            listing = replace_stat(self._state.listing, key, (st.st_size, st.st_mtime_ns))
+            listing = replace_stat(self._state.listing, key, file_key(st))
             self._state = CacheState.from_rows(listing, rows)
             self._dirty = True
             self._save_cache()

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from whimbrel.errors import (
     ScriptError,
 )
+from whimbrel.script.cache import RACY_NS, is_racy
 from whimbrel.script.graph import Revision
 
 if TYPE_CHECKING:
@@ -110,23 +111,20 @@ class Script:
         return module
 
 
-# Compiled revision files, by path: (size, mtime_ns, code, mentions "alembic", SHA-256
-# of the bytes). Fanning out over 200 tenants loads each file 200 times; this reads,
-# hashes and unmarshals it once. Least recently used entries are dropped past
-# _CODE_CACHE_SIZE, so a long-running app that migrated at start-up keeps at most
-# that many code objects (a few KB each).
-_CODE_CACHE: OrderedDict[str, tuple[int, int, types.CodeType, bool, str]] = OrderedDict()
+# Compiled revision files, by path: (size, mtime_ns, ctime_ns, code, mentions
+# "alembic", SHA-256 of the bytes), keyed like the header cache. Fanning out over 200
+# tenants loads each file 200 times; this reads, hashes and unmarshals it once. Least
+# recently used entries are dropped past _CODE_CACHE_SIZE, so a long-running app that
+# migrated at start-up keeps at most that many code objects (a few KB each).
+_CODE_CACHE: OrderedDict[str, tuple[int, int, int, types.CodeType, bool, str]] = OrderedDict()
 _CODE_CACHE_SIZE = 1024
-# A file rewritten within this window of its mtime on a coarse clock could keep its
-# mtime and size: such files are not cached (as in the header cache).
-_RACY_NS = 2_000_000_000
 
 
-def _cached(file: str) -> tuple[int, int, types.CodeType, bool, str] | None:
+def _cached(file: str) -> tuple[int, int, int, types.CodeType, bool, str] | None:
     """The cache entry of ``file`` if the file is unchanged since it was made."""
     st = os.stat(file)
     cached = _CODE_CACHE.get(file)
-    if cached is not None and cached[0] == st.st_size and cached[1] == st.st_mtime_ns:
+    if cached is not None and cached[:3] == (st.st_size, st.st_mtime_ns, st.st_ctime_ns):
         _CODE_CACHE.move_to_end(file)
         return cached
     return None
@@ -136,7 +134,7 @@ def file_checksum(file: str) -> str:
     """SHA-256 of a revision file's bytes (the one read that compiled it, if unchanged)."""
     cached = _cached(file)
     if cached is not None:
-        return cached[4]
+        return cached[5]
     import hashlib
 
     with open(file, "rb") as f:
@@ -149,23 +147,60 @@ def _compiled(
     """The file's code object and whether it mentions alembic."""
     cached = _cached(file)
     if cached is not None:
-        return cached[2], cached[3]
+        return cached[3], cached[4]
     st = os.stat(file)
-    code = loader.get_code(name)  # the .pyc beside the file when it is up to date
-    if code is None:
-        raise ScriptError("cannot be imported as a Python module", path=Path(file))
     with open(file, "rb") as f:
         source = f.read()
+    code = _code(file, source, st, loader, name)
     mentions_alembic = b"alembic" in source
     import hashlib
 
     checksum = hashlib.sha256(source).hexdigest()
-    if st.st_mtime_ns % 1_000_000 or st.st_mtime_ns < time.time_ns() - _RACY_NS:
-        _CODE_CACHE[file] = (st.st_size, st.st_mtime_ns, code, mentions_alembic, checksum)
+    # Not cached when changed too recently on a coarse clock (as in the header cache).
+    if not is_racy(st.st_mtime_ns, st.st_ctime_ns, time.time_ns() - RACY_NS):
+        _CODE_CACHE[file] = (
+            st.st_size,
+            st.st_mtime_ns,
+            st.st_ctime_ns,
+            code,
+            mentions_alembic,
+            checksum,
+        )
         _CODE_CACHE.move_to_end(file)
         while len(_CODE_CACHE) > _CODE_CACHE_SIZE:
             _CODE_CACHE.popitem(last=False)
     return code, mentions_alembic
+
+
+def _code(
+    file: str,
+    source: bytes,
+    st: os.stat_result,
+    loader: importlib.machinery.SourceFileLoader,
+    name: str,
+) -> types.CodeType:
+    """The file's code: from its .pyc when that is up to date, else compiled afresh.
+
+    Python trusts a .pyc whose recorded source size and mtime match, so a same-size
+    edit whose mtime was put back (``touch -r``, ``cp -p``, an archive extracted over
+    the file) would run the old code. The source's ctime, which no user call can set,
+    tells: a .pyc written before the source last changed is removed and rebuilt.
+    """
+    try:
+        pyc = importlib.util.cache_from_source(file)
+        stale = os.stat(pyc).st_mtime_ns <= st.st_ctime_ns
+    except (OSError, NotImplementedError, ValueError):
+        stale = False  # no .pyc: get_code compiles the source
+    if stale:
+        try:
+            os.unlink(pyc)
+        except OSError:
+            # A .pyc we cannot replace: compile the source without it.
+            return loader.source_to_code(source, file)
+    code = loader.get_code(name)  # the .pyc beside the file when it is up to date
+    if code is None:
+        raise ScriptError("cannot be imported as a Python module", path=Path(file))
+    return code
 
 
 def _traceback_line(error: BaseException, filename: str) -> int | None:
