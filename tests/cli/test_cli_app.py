@@ -472,6 +472,12 @@ def test_revision_errors(linear: Path) -> None:
     assert "already used" in error(
         run("-c", linear, "revision", "--head", "base", "--branch-label", A)
     )
+    assert "reserved identifier" in error(
+        run("-c", linear, "revision", "--rev-id", "head"), code=2
+    )
+    assert "reserved identifier" in error(
+        run("-c", linear, "revision", "--branch-label", "heads"), code=2
+    )
 
 
 # ---------------------------------------------------------------------- merge

@@ -377,6 +377,72 @@ async def test_malformed_rev_id(tmp_path: Path, rev_id: str) -> None:
     assert not list((tmp_path / "migrations" / "versions").glob("*.py"))
 
 
+@pytest.mark.parametrize("rev_id", ["base", "head", "heads", "current"])
+@pytest.mark.asyncio
+async def test_reserved_rev_id(tmp_path: Path, rev_id: str) -> None:
+    cfg = await make_project(tmp_path)
+    with pytest.raises(UsageError, match="reserved identifier"):
+        await command.revision(cfg, rev_id=rev_id)
+    assert not list((tmp_path / "migrations" / "versions").glob("*.py"))
+
+
+@pytest.mark.asyncio
+async def test_rev_id_that_is_a_branch_label(tmp_path: Path) -> None:
+    """Found by QA: the file was written, and every later command failed."""
+    cfg = await forked(tmp_path)
+    before = sorted(p.name for p in (tmp_path / "migrations" / "versions").glob("*.py"))
+    with pytest.raises(CommandError, match="'core' is already a branch label of revision"):
+        await command.revision(cfg, rev_id="core", head=C)
+    with pytest.raises(UsageError, match="cannot also be one of its branch labels"):
+        await command.revision(cfg, rev_id="dddd0004", head=C, branch_label="dddd0004")
+    after = sorted(p.name for p in (tmp_path / "migrations" / "versions").glob("*.py"))
+    assert after == before
+    assert sorted(ids((await command.heads(cfg)).heads)) == [B, C]
+
+
+@pytest.mark.parametrize(
+    ("label", "match"),
+    [
+        ("heads", "reserved identifier"),
+        ("base", "reserved identifier"),
+        ("-1", "reserved identifier"),
+        ("+2", "reserved identifier"),
+        ("a@b", "may not be empty or contain @"),
+        ("a:b", "may not be empty or contain @"),
+        ("two words", "may not be empty or contain @"),
+        ("", "may not be empty or contain @"),
+    ],
+)
+@pytest.mark.asyncio
+async def test_unusable_branch_label(tmp_path: Path, label: str, match: str) -> None:
+    cfg = await linear(tmp_path)
+    with pytest.raises(UsageError, match=match):
+        await command.revision(cfg, branch_label=label)
+    assert len(list((tmp_path / "migrations" / "versions").glob("*.py"))) == 3
+
+
+@pytest.mark.asyncio
+async def test_branch_label_given_twice(tmp_path: Path) -> None:
+    cfg = await linear(tmp_path)
+    with pytest.raises(UsageError, match="'x' is given twice"):
+        await command.revision(cfg, branch_label=["x", "x"])
+
+
+@pytest.mark.asyncio
+async def test_a_file_that_breaks_the_graph_is_not_kept(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Whatever slips past the checks, the project is left as it was."""
+    from whimbrel.commands import scripts as scripts_module
+
+    cfg = await linear(tmp_path)
+    monkeypatch.setattr(scripts_module, "_check_new_names", lambda *args: None)
+    with pytest.raises(CommandError, match="would make the revision graph invalid"):
+        await command.revision(cfg, rev_id="dddd0004", branch_label=A)
+    assert len(list((tmp_path / "migrations" / "versions").glob("*.py"))) == 3
+    assert ids((await command.heads(cfg)).heads) == [C]
+
+
 @pytest.mark.asyncio
 async def test_version_path(tmp_path: Path) -> None:
     await make_project(tmp_path)

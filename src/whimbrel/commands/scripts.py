@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shlex
 from collections.abc import Sequence
 from pathlib import Path
@@ -14,6 +15,7 @@ import anyio.to_thread
 from whimbrel.errors import (
     CommandError,
     MultipleHeadsError,
+    RevisionError,
     UsageError,
 )
 from whimbrel.results import HeadsResult, HistoryResult, RevisionInfo
@@ -271,18 +273,7 @@ async def _generate(
     version_path: str | Path | None,
     rev_id: str | None,
 ) -> RevisionInfo:
-    if rev_id is not None:
-        if rev_id in graph:
-            raise CommandError(f"revision id {rev_id!r} already exists; choose another")
-        bad = [c for c in "@-+:" if c in rev_id]
-        if bad or not rev_id.strip():
-            raise UsageError(f"revision id {rev_id!r} may not be empty or contain @ - + :")
-    for label in labels:
-        owner = graph.label_owner(label)
-        if owner is not None or label in graph:
-            raise CommandError(
-                f"branch label {label!r} is already used by revision {owner or label}"
-            )
+    _check_new_names(graph, rev_id, labels)
     path = None
     if version_path is not None:
         path = Path(version_path)
@@ -298,8 +289,62 @@ async def _generate(
         version_path=path,
     )
     scripts.invalidate()
-    _, new_graph = await load_scripts(config)
+    try:
+        _, new_graph = await load_scripts(config)
+    except RevisionError as exc:
+        # The graph was valid before: the new file broke it. Leave the project as it was.
+        script.path.unlink(missing_ok=True)
+        scripts.invalidate()
+        raise CommandError(
+            f"the new revision would make the revision graph invalid ({exc}); "
+            f"{script.path.name} was not kept"
+        ) from exc
     return revision_info(scripts, new_graph, script.revision.revision)
+
+
+# Words the identifier syntax gives a meaning of its own.
+_RESERVED = frozenset({"base", "head", "heads", "current"})
+_STEP = re.compile(r"[+-]\d+")
+
+
+def _check_new_names(graph: RevisionGraph, rev_id: str | None, labels: tuple[str, ...]) -> None:
+    """Refuse an id or branch label that identifiers could not name unambiguously."""
+    if rev_id is not None:
+        if rev_id in graph:
+            raise CommandError(f"revision id {rev_id!r} already exists; choose another")
+        bad = [c for c in "@-+:" if c in rev_id]
+        if bad or not rev_id.strip():
+            raise UsageError(f"revision id {rev_id!r} may not be empty or contain @ - + :")
+        if rev_id in _RESERVED:
+            raise UsageError(
+                f"revision id {rev_id!r} is a reserved identifier "
+                "(base, head, heads, current); choose another"
+            )
+        owner = graph.label_owner(rev_id)
+        if owner is not None:
+            raise CommandError(
+                f"revision id {rev_id!r} is already a branch label of revision {owner}; "
+                "choose another"
+            )
+        if rev_id in labels:
+            raise UsageError(f"revision id {rev_id!r} cannot also be one of its branch labels")
+    seen: set[str] = set()
+    for label in labels:
+        if not label or label != label.strip() or any(c in label for c in "@: \t"):
+            raise UsageError(f"branch label {label!r} may not be empty or contain @, : or spaces")
+        if label in _RESERVED or _STEP.fullmatch(label):
+            raise UsageError(
+                f"branch label {label!r} is a reserved identifier "
+                "(base, head, heads, current, +N, -N); choose another"
+            )
+        if label in seen:
+            raise UsageError(f"branch label {label!r} is given twice")
+        seen.add(label)
+        owner = graph.label_owner(label)
+        if owner is not None or label in graph:
+            raise CommandError(
+                f"branch label {label!r} is already used by revision {owner or label}"
+            )
 
 
 def resolve_depends_on(graph: RevisionGraph, idents: tuple[str, ...]) -> tuple[str, ...]:
