@@ -77,3 +77,19 @@ async def test_password_never_shown(tmp_path: Path) -> None:
             await engine.dispose()
         assert "aaaa1" in tables
         assert SECRET not in tables
+
+
+def test_config_repr_masks_passwords() -> None:
+    """Found by QA: repr(Config) showed the password (and a repr reaches logs and tracebacks)."""
+    from whimbrel.config import Config
+
+    config = Config(
+        url=f"postgresql+asyncpg://app:{SECRET}@db.example/shop",
+        targets=(f"postgresql://tenant:{SECRET}@db.example/t1", "sqlite:///t2.db"),
+    )
+    shown = repr(config)
+    assert SECRET not in shown
+    assert "postgresql+asyncpg://app:***@db.example/shop" in shown
+    assert "sqlite:///t2.db" in shown
+    # The value itself is untouched.
+    assert config.url is not None and SECRET in config.url

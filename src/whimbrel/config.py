@@ -15,7 +15,7 @@ import sys
 import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
@@ -190,6 +190,18 @@ class Config:
     attributes: dict[str, Any] = field(default_factory=dict)
     x_args: dict[str, str] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
+
+    def __repr__(self) -> str:
+        # A repr ends up in logs and tracebacks: the URLs' passwords are masked.
+        shown = []
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if f.name == "url" and value is not None:
+                value = mask_url(value)
+            elif f.name == "targets":
+                value = tuple(mask_url(target) for target in value)
+            shown.append(f"{f.name}={value!r}")
+        return f"Config({', '.join(shown)})"
 
     def __post_init__(self) -> None:
         # Callers without a type checker pass str paths and lists; normalise them once.
