@@ -166,6 +166,53 @@ def _boxed(
     return call
 
 
+@contextlib.contextmanager
+def library_warnings(*, quiet: bool) -> Iterator[None]:
+    """Show the warnings of Python and of the libraries a command uses as one line each.
+
+    A ``SAWarning`` would otherwise print its source line, and a driver's logged
+    warning (MariaDB's, through asyncmy's logger) a bare line of its own. With
+    ``-q`` ("print only errors") neither is shown. Logging that the project set up
+    (a handler on the root logger, from ``env.py`` say) is left alone.
+    """
+    # Imported here: --help does not need logging (asyncio imports it for a command).
+    import logging
+
+    class OneLine(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            text = record.getMessage()
+            text = text.splitlines()[0] if text else ""
+            print(f"whimbrel: warning: {record.name}: {_mask_urls(text)}", file=sys.stderr)
+
+    root = logging.getLogger()
+    handler: logging.Handler | None = None
+    if not root.handlers:
+        handler = OneLine(logging.CRITICAL if quiet else logging.WARNING)
+        root.addHandler(handler)
+    with warnings.catch_warnings():
+        if quiet:
+            warnings.simplefilter("ignore")
+        else:
+
+            def show(
+                message: Warning | str,
+                category: type[Warning],
+                filename: str,
+                lineno: int,
+                file: Any = None,
+                line: str | None = None,
+            ) -> None:
+                text = str(message).splitlines()[0] if str(message) else category.__name__
+                print(f"whimbrel: warning: {_mask_urls(text)}", file=sys.stderr)
+
+            warnings.showwarning = show
+        try:
+            yield
+        finally:
+            if handler is not None:
+                root.removeHandler(handler)
+
+
 def _run(ctx: typer.Context, fn: Callable[..., Awaitable[T]], *args: Any, **kwargs: Any) -> T:
     """Load the configuration, await ``fn(config, *args, **kwargs)``, map errors."""
     import anyio
@@ -174,7 +221,8 @@ def _run(ctx: typer.Context, fn: Callable[..., Awaitable[T]], *args: Any, **kwar
     try:
         _check_identifiers(args, ctx.info_name)
         cfg = _load_config(opts)
-        return anyio.run(_boxed(fn, cfg, *args, **kwargs)).value
+        with library_warnings(quiet=opts.quiet):
+            return anyio.run(_boxed(fn, cfg, *args, **kwargs)).value
     except UsageError as exc:
         raise _fail(opts, exc, 2) from None
     except WhimbrelError as exc:
