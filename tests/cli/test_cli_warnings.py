@@ -1,4 +1,4 @@
-"""Warnings from Python and from libraries' loggers: one line each, none with -q."""
+"""CLI edges found by QA: library warnings (one line each, none with -q), unknown options."""
 
 from __future__ import annotations
 
@@ -65,3 +65,43 @@ def test_quiet_hides_library_warnings(project: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert done.stderr == ""
     assert done.stdout == ""
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["downgrade", "-1", "--allow-changed"],
+        ["downgrade", "--bogus", "-1"],
+        ["stamp", "head", "--bogus"],
+        ["show", "--bogus", "head"],
+    ],
+)
+def test_unknown_option_of_a_revision_command(project: Path, argv: list[str]) -> None:
+    """Found by QA: an unknown option was reported as an extra argument, or taken as one."""
+    done = subprocess.run(
+        [sys.executable, "-m", "whimbrel", *argv], cwd=project, capture_output=True, text=True
+    )
+    assert done.returncode == 2
+    unknown = next(a for a in argv if a.startswith("--"))
+    assert f"No such option: {unknown}" in done.stderr
+    assert "unexpected extra argument" not in done.stderr
+    assert "Traceback" not in done.stderr
+    assert not (project / "app.db").exists()
+
+
+def test_relative_identifiers_still_pass(project: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "whimbrel", "upgrade", "+1"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr
+    down = subprocess.run(
+        [sys.executable, "-m", "whimbrel", "downgrade", "--no-lock", "-1"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+    )
+    assert down.returncode == 0, down.stderr
+    assert "aaaa0001" in down.stdout

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Annotated, Any, Generic, TypeVar
 
 import typer
+from typer.core import TyperCommand
 
 from whimbrel._version import __version__
 from whimbrel.config import Config, ConfigWarning, mask_url
@@ -238,6 +239,34 @@ def _emit(ctx: typer.Context, text: str) -> None:
 
 # Relative identifiers such as -1 are arguments, not options.
 _REVISION_ARGS = {"ignore_unknown_options": True}
+
+
+class RevisionCommand(TyperCommand):
+    """A subcommand whose arguments may start with '-' (``-1``, ``label@-2``).
+
+    Such commands let click pass unknown options through as arguments, so that an
+    option the command does not have (``downgrade -1 --allow-changed``) would be
+    reported as "unexpected extra argument", or taken for the revision. This says
+    "no such option" instead.
+    """
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        known = {"--"}
+        for param in self.get_params(ctx):
+            known.update(getattr(param, "opts", ()))
+            known.update(getattr(param, "secondary_opts", ()))
+        for arg in args:
+            if arg == "--":
+                break
+            name = arg.split("=", 1)[0]
+            if arg.startswith("-") and arg != "-" and not _RELATIVE_ARG.match(arg):
+                if name not in known:
+                    options = ", ".join(
+                        sorted(o for o in known if o.startswith("--") and o != "--")
+                    )
+                    ctx.fail(f"No such option: {name} (options: {options})")
+        return super().parse_args(ctx, args)
+
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
 RevisionArg = Annotated[

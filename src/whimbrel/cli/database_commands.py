@@ -15,6 +15,7 @@ from whimbrel.cli.app import (
     _REVISION_ARGS,
     JsonOption,
     RevisionArg,
+    RevisionCommand,
     VerboseOption,
     _emit,
     _options,
@@ -125,7 +126,7 @@ def _finish_many(ctx: typer.Context, many: Any, as_json: bool) -> None:
         raise typer.Exit(1)
 
 
-@app.command(context_settings=_REVISION_ARGS)
+@app.command(context_settings=_REVISION_ARGS, cls=RevisionCommand)
 def upgrade(
     ctx: typer.Context,
     revision: RevisionArg = "heads",
@@ -170,7 +171,7 @@ def upgrade(
     _emit(ctx, output.render(result, as_json=as_json))
 
 
-@app.command(context_settings=_REVISION_ARGS)
+@app.command(context_settings=_REVISION_ARGS, cls=RevisionCommand)
 def downgrade(
     ctx: typer.Context,
     revision: Annotated[
@@ -189,7 +190,7 @@ def downgrade(
     _emit(ctx, output.render(result, as_json=as_json))
 
 
-@app.command(context_settings=_REVISION_ARGS)
+@app.command(context_settings=_REVISION_ARGS, cls=RevisionCommand)
 def stamp(
     ctx: typer.Context,
     revisions: Annotated[list[str], typer.Argument(help="Revision(s) to record, or base.")],

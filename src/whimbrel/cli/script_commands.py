@@ -16,6 +16,7 @@ from whimbrel.cli import output
 from whimbrel.cli.app import (
     _REVISION_ARGS,
     JsonOption,
+    RevisionCommand,
     VerboseOption,
     _emit,
     _fail,
@@ -271,7 +272,7 @@ def history(
     _emit(ctx, output.render(result, as_json=as_json, verbose=verbose))
 
 
-@app.command(context_settings=_REVISION_ARGS)
+@app.command(context_settings=_REVISION_ARGS, cls=RevisionCommand)
 def show(
     ctx: typer.Context,
     rev: Annotated[list[str], typer.Argument(help="Revision identifier(s), e.g. head.")],

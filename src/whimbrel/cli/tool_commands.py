@@ -14,6 +14,7 @@ from whimbrel.cli.app import (
     _REVISION_ARGS,
     JsonOption,
     RevisionArg,
+    RevisionCommand,
     _emit,
     _fail,
     _options,
@@ -68,7 +69,7 @@ def check(
         raise typer.Exit(1)
 
 
-@app.command(context_settings=_REVISION_ARGS)
+@app.command(context_settings=_REVISION_ARGS, cls=RevisionCommand)
 def lint(
     ctx: typer.Context,
     rev_range: Annotated[
@@ -104,7 +105,7 @@ def _version_tuple(text: str | None) -> tuple[int, ...] | None:
         ) from None
 
 
-@app.command(context_settings=_REVISION_ARGS)
+@app.command(context_settings=_REVISION_ARGS, cls=RevisionCommand)
 def plan(ctx: typer.Context, revision: RevisionArg = "heads", as_json: JsonOption = False) -> None:
     """Show what upgrade would run: each step's SQL, transaction and locks. Changes nothing."""
     result = _run(ctx, command.plan, revision)
