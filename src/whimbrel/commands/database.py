@@ -258,26 +258,34 @@ async def verify(
 
     Reports applied revisions whose file changed since it ran (by the checksum in the
     history table), version rows that no revision file defines, and revisions the
-    history records as applied that the version table no longer implies (their
-    ``down_revision`` was edited, or the table was stamped by hand).
+    history records as applied that the version table no longer implies. The
+    history is replayed in order (upgrades add a revision, downgrades remove it,
+    stamps set what their heads imply), so after anything Whimbrel ran the two
+    agree; they differ when the version table was changed without Whimbrel (by
+    hand) or a ``down_revision`` was edited.
 
     Raises:
         DatabaseError: the database cannot be reached.
     """
     from whimbrel.runtime.connection import connect
-    from whimbrel.runtime.integrity import applied_by_history, changed_scripts
+    from whimbrel.runtime.integrity import changed_scripts, checksums, read_history, replay
     from whimbrel.runtime.version_table import VersionTables
 
     scripts, graph = await load_scripts(config)
     tables = VersionTables(config.version_table, config.history_table, config.version_table_schema)
     async with connect(config, connection=connection, engine=engine) as conn:
         _, heads = await read_heads(config, conn.connection)
-        recorded = await conn.connection.run_sync(applied_by_history, tables)
+        began = not conn.connection.in_transaction()
+        rows = await conn.connection.run_sync(read_history, tables)
+        if began and conn.connection.in_transaction():
+            await conn.connection.rollback()  # as read_heads: leave no transaction open
         database = conn.database
     known = [h for h in heads if h in graph]
-    changed = await anyio.to_thread.run_sync(changed_scripts, graph, scripts, known, recorded)
+    changed = await anyio.to_thread.run_sync(
+        changed_scripts, graph, scripts, known, checksums(rows)
+    )
     applied = graph.applied(known)
-    unreachable = sorted(r for r in recorded if r not in applied)
+    unreachable = sorted(r for r in replay(rows, graph) if r not in applied)
     return VerifyResult(
         database=database,
         heads=heads,

@@ -10,7 +10,11 @@ for it. Transactions follow the dialect:
 * MariaDB/MySQL commit DDL implicitly: each step is its own transaction and bumps the
   version in that same step.
 * A script with ``transactional = False`` (or an ``op.autocommit_block()``) commits
-  what came before and runs in autocommit mode.
+  what came before and runs in autocommit mode. Such a step has committed part of
+  its work, so its version and history rows are committed as soon as it ends and the
+  steps after it run in a new transaction: a later failure rolls back only those,
+  and the version table never lags behind committed work. A failure inside such a
+  step (after the commit) is reported as partly committed, not rolled back.
 * On a caller's connection that is already in a transaction, nothing is ever
   committed or rolled back: the caller decides.
 
@@ -73,6 +77,8 @@ class MigrationContext:
         self._pending: list[HistoryRecord] = []
         self._tables_ready = False
         self._version_missing = False
+        # The running step has committed part of its work (an autocommit_block).
+        self._step_committed = False
 
     # -- what operations see (MigrationContextLike) ------------------------------------
 
@@ -104,6 +110,7 @@ class MigrationContext:
                 "transaction; run this command on its own connection"
             )
         self._flush_sync(conn)
+        self._step_committed = True
         conn.commit()
         default = conn.default_isolation_level
         conn.execution_options(isolation_level="AUTOCOMMIT")
@@ -296,6 +303,7 @@ class MigrationContext:
                 f"revision {script.id} is marked transactional = False, but this run is "
                 "inside the caller's transaction; run it on its own connection"
             )
+        self._step_committed = False
         started = time.perf_counter()
         try:
             if own_txn:
@@ -304,7 +312,9 @@ class MigrationContext:
             else:
                 await self._invoke(fn, takes_op)
         except Exception as exc:
-            raise await self._failure(step, script, done, exc, autocommit=own_txn) from exc
+            raise await self._failure(
+                step, script, done, exc, autocommit=own_txn, partial=self._step_committed
+            ) from exc
         duration = time.perf_counter() - started
         self.set_heads(
             step.heads_after,
@@ -318,9 +328,12 @@ class MigrationContext:
                 checksum=checksum,
             ),
         )
-        if own_txn:
-            # Record the step at once: its DDL is already committed.
-            await self.begin()
+        if own_txn or self._step_committed:
+            # Record the step at once: some of its work is already committed, and a
+            # later failure must not roll back its version row while that work stays.
+            # The steps after it run in a new transaction.
+            if not self._conn.in_transaction():
+                await self.begin()
             await self.commit()
             await self.begin()
         return StepResult(
@@ -392,6 +405,7 @@ class MigrationContext:
         exc: Exception,
         *,
         autocommit: bool,
+        partial: bool = False,
     ) -> MigrationStepError:
         from sqlalchemy.exc import StatementError
 
@@ -424,7 +438,20 @@ class MigrationContext:
                 completed=completed,
                 heads=self._flushed_heads,
             )
-        if self.transactional_ddl and not autocommit:
+        if self.transactional_ddl and partial and not autocommit:
+            # An autocommit_block committed part of this step: not a clean rollback.
+            await self.rollback()
+            kept = self._flushed_heads
+            rev = step.revision
+            what += (
+                f"; {rev} is partly committed: what it ran before and inside "
+                "op.autocommit_block() stays, the rest of it is rolled back, and the "
+                f"version table is at {', '.join(kept) or 'base'}; undo {rev}'s "
+                f"committed part by hand (or make {rev} skip what exists) before "
+                f"running {verb} again"
+            )
+            await self._record_failure(step, script, reason)
+        elif self.transactional_ddl and not autocommit:
             await self.rollback()
             kept = self._flushed_heads
             what += f"; rolled back, the database is at {', '.join(kept) or 'base'}"
