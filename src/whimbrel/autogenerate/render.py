@@ -104,6 +104,9 @@ class Renderer:
     ) -> None:
         self.types = TypeRenderer(dialect, user_module_prefix)
         self.line_length = line_length
+        # MariaDB/MySQL restate the whole column in MODIFY: alter_column states what it
+        # keeps, "no default" and "no comment" too, or offline SQL would have to read it.
+        self.full_existing = dialect.name in ("mysql", "mariadb")
 
     @property
     def imports(self) -> tuple[str, ...]:
@@ -361,10 +364,15 @@ class Renderer:
                 kw["existing_type"] = self.types.type(op.existing_type)
             if op.existing_nullable is not None:
                 kw["existing_nullable"] = Atom(repr(op.existing_nullable))
-            if op.existing_server_default is not False and op.existing_server_default is not None:
-                kw["existing_server_default"] = self.types.sql(op.existing_server_default)
+            existing_default = op.existing_server_default
+            if existing_default is not False and existing_default is not None:
+                kw["existing_server_default"] = self.types.sql(existing_default)
+            elif existing_default is None and self.full_existing:
+                kw["existing_server_default"] = Atom("None")
             if op.existing_comment is not None:
                 kw["existing_comment"] = _str(op.existing_comment)
+            elif self.full_existing:
+                kw["existing_comment"] = Atom("None")
             if op.existing_autoincrement:
                 kw["existing_autoincrement"] = Atom("True")
         if op.postgresql_using is not None:

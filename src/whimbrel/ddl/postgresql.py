@@ -123,6 +123,13 @@ class PostgresqlImpl(DefaultImpl):
             else:
                 enum.create(self.connection, checkfirst=True)
 
+    def note_type(self, schema: str | None, name: str, *, exists: bool) -> None:
+        """Offline: SQL text of the script created (``exists``) or dropped a type."""
+        if exists:
+            self._written_enums.add((schema, name))
+        else:
+            self._written_enums.discard((schema, name))
+
     def before_create_table(self, table: Table) -> None:
         self._create_enums(table.columns)
 

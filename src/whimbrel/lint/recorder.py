@@ -210,6 +210,7 @@ class RecordingOperations(Operations):
         """Record SQL run directly (an async script's ``await op.execute(...)``)."""
         op = ExecuteSQLOp(statement)
         sql, error = compile_sql(statement, self.impl.dialect)
+        self._recording.executed(self.impl, statement)
         self._recorder.add(
             RecordedOp(op, line, (sql,) if sql else (), self._recorder.autocommit, batched, error)
         )

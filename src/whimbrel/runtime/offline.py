@@ -10,6 +10,10 @@ history rows the online run would have:
   ``transaction_per_migration``); MariaDB/MySQL: one per revision, as online.
 * A revision marked ``transactional = False``, and an ``op.autocommit_block()``, run
   between a ``COMMIT`` and the next ``BEGIN``.
+* PostgreSQL enum types are created once: a ``create_table``/``add_column`` skips the
+  types the script created already, by an earlier table or by ``CREATE TYPE`` text
+  given to ``op.execute`` (see :meth:`ConnectionlessContext.executed
+  <whimbrel.operations.connectionless.ConnectionlessContext.executed>`).
 * After each revision, the version table ``UPDATE`` (or ``INSERT``/``DELETE``) and its
   history row, with literal values.
 
@@ -35,6 +39,7 @@ from whimbrel.ddl.impl import impl_for
 from whimbrel.errors import CommandError, ConnectionRequiredError, OfflineSQLError
 from whimbrel.operations.base import Operations, bind_operations
 from whimbrel.operations.connectionless import ConnectionlessContext
+from whimbrel.operations.misc_ops import ExecuteSQLOp
 from whimbrel.runtime.integrity import script_checksum
 from whimbrel.runtime.version_table import HistoryRecord, VersionTables, now
 
@@ -47,6 +52,7 @@ if TYPE_CHECKING:
 
     from whimbrel.config import Config
     from whimbrel.ddl.impl import DefaultImpl
+    from whimbrel.operations.opbase import MigrateOperation
     from whimbrel.script.directory import Script, ScriptDirectory
     from whimbrel.script.graph import Plan, Step
 
@@ -183,6 +189,13 @@ class OfflineOperations(Operations):
 
     def run_async(self, fn: Callable[[AsyncConnection], Awaitable[Any]]) -> Any:
         raise _needs_connection("op.run_async()", self.impl.dialect)
+
+    def invoke(self, operation: MigrateOperation) -> Any:
+        result = super().invoke(operation)
+        if isinstance(operation, ExecuteSQLOp):
+            # A type made by CREATE TYPE text is not made again by a later create_table.
+            self._offline.executed(self.impl, operation.sqltext)
+        return result
 
 
 class OfflineScript:
