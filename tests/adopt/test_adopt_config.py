@@ -704,6 +704,8 @@ def test_write_false_and_revisions_untouched(tmp_path: Path) -> None:
     done = adopt_sync(root)
     after = tree_digest(root)
     assert after.pop("whimbrel.toml")
+    assert after.pop("migrations/script.py.tmpl")
+    assert done.revision_template == dry.revision_template == root / "migrations/script.py.tmpl"
     assert after == before
     assert done.toml == dry.toml == (root / "whimbrel.toml").read_text()
 

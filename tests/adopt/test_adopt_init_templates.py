@@ -128,7 +128,10 @@ async def test_adopt_then_whimbrel_then_alembic(
     expected = root / ("pyproject.toml" if template == "pyproject" else "whimbrel.toml")
     assert result.config_file == expected
     changed = {p for p in root.rglob("*") if p.is_file() and before.get(p) != p.read_bytes()}
-    assert changed == {expected}
+    # and a revision template Alembic can run the files of: script.py.mako, translated
+    assert changed == {expected, root / "migrations" / "script.py.tmpl"}
+    assert result.revision_template == root / "migrations" / "script.py.tmpl"
+    assert "from alembic import op" in result.revision_template.read_text()
     config = Config.load(expected, environ={})
     assert config.url == f"sqlite+aiosqlite:///{root.as_posix()}/app.db"
     assert config.script_location == root / "migrations"

@@ -3,7 +3,9 @@
 :func:`adopt` reads ``alembic.ini`` and/or ``[tool.alembic]`` in ``pyproject.toml`` as
 Alembic does, reads ``env.py`` statically, and writes ``[tool.whimbrel]`` (appended to
 ``pyproject.toml``) or a ``whimbrel.toml`` with ``version_table = "alembic_version"``,
-so Whimbrel continues the databases Alembic migrated. It changes no revision file, no
+so Whimbrel continues the databases Alembic migrated, and a revision template
+``script.py.tmpl`` beside ``script.py.mako`` whose files import ``from alembic import
+op``, so both tools run the revisions Whimbrel writes. It changes no revision file, no
 ``env.py`` and no database; Alembic keeps working as before.
 """
 
@@ -41,7 +43,10 @@ async def adopt(
     """Write the Whimbrel configuration equivalent to an Alembic project's.
 
     Relative paths in the Alembic configuration are taken from ``config_dir``, the
-    directory Alembic is run from. The file work runs in a worker thread.
+    directory Alembic is run from. Unless the script directory already has one, a
+    ``script.py.tmpl`` is written there too: ``script.py.mako`` translated, or
+    Whimbrel's default template, importing ``from alembic import op`` either way. The
+    file work runs in a worker thread.
 
     Args:
         config_dir: the project directory: where ``alembic.ini`` usually is and the
@@ -58,9 +63,9 @@ async def adopt(
         write: ``False`` to change nothing and only return what would be written.
 
     Returns:
-        The file, the settings, the TOML text (password masked) and the notes: what
-        was converted, what to do by hand, and what was not carried over with its
-        Whimbrel equivalent.
+        The file, the settings, the TOML text (password masked), the revision template
+        written (if any) and the notes: what was converted, what to do by hand, and
+        what was not carried over with its Whimbrel equivalent.
 
     Raises:
         ConfigError: no Alembic configuration is found, or it cannot be read (a value
@@ -68,7 +73,7 @@ async def adopt(
             ``script_location``...).
         CommandError: the target already holds a Whimbrel configuration (an existing
             ``[tool.whimbrel]`` table or ``whimbrel.toml`` is never overwritten), or it
-            cannot be written.
+            or the revision template cannot be written.
     """
     call = functools.partial(
         adopt_sync,
@@ -98,7 +103,8 @@ def adopt_sync(
         CommandError: as :func:`adopt`.
     """
     from .alembic_config import read_alembic_config
-    from .convert import convert
+    from .convert import convert, locate
+    from .template import plan_template, write_template
     from .writer import check_target, render
     from .writer import write as write_file
 
@@ -122,11 +128,15 @@ def adopt_sync(
         target = base / CONFIG_FILENAME
     target = target.resolve()
     existing = check_target(target)
-    env, env_note = _read_env(settings, base)
+    script_dir, roots = locate(settings, base)
+    env, env_note = _read_env(script_dir, roots, settings)
     conversion = convert(settings, env, config_dir=base, out_dir=target.parent)
     notes = list(conversion.notes)
     if env_note is not None:
         notes.append(env_note)
+    template = None if script_dir is None else plan_template(script_dir)
+    if template is not None:
+        notes += template.notes
     pyproject_target = target.name == PYPROJECT_FILENAME
     sources = ", ".join(p.name for p in settings.sources)
     header = f"Whimbrel's configuration, written by `whimbrel adopt` from {sources}."
@@ -142,7 +152,13 @@ def adopt_sync(
             header=header,
         )
     if write:
-        write_file(target, existing, text)
+        created = template is not None and write_template(template)
+        try:
+            write_file(target, existing, text)
+        except BaseException:
+            if created and template is not None:
+                template.path.unlink(missing_ok=True)
+            raise
     used = [*settings.sources, *([env.path] if env is not None else [])]
     return AdoptResult(
         config_file=target,
@@ -151,6 +167,7 @@ def adopt_sync(
         toml=shown,
         sources=tuple(used),
         notes=tuple(notes),
+        revision_template=None if template is None or template.text is None else template.path,
     )
 
 
@@ -165,12 +182,10 @@ def _optional(base: Path, given: str | Path | None, default: str, name: str) -> 
 
 
 def _read_env(
-    settings: AlembicSettings, base: Path
+    script_dir: Path | None, roots: list[Path], settings: AlembicSettings
 ) -> tuple[EnvFindings | None, AdoptNote | None]:
-    from .convert import locate
     from .env_script import read_env
 
-    script_dir, roots = locate(settings, base)
     if script_dir is None:
         return None, None
     path = script_dir / "env.py"

@@ -19,6 +19,8 @@ from .urls import async_url
 __all__ = ("Conversion", "convert", "locate")
 
 DEFAULT_FILE_TEMPLATE = "%(rev)s_%(slug)s"
+# adopt writes no history_table, so Whimbrel uses Config's default (a test keeps them equal).
+HISTORY_TABLE = "whimbrel_history"
 
 _HOOK_TARGETS = {"exec": "executable", "console_scripts": "entrypoint", "module": "module"}
 
@@ -193,14 +195,8 @@ class _Converter:
             "version table",
             f"version_table = {values['version_table']!r}: Whimbrel continues the database "
             "where Alembic left it, with no re-stamp, and Alembic can still read it; "
-            "Whimbrel adds a whimbrel_history table beside it, which Alembic ignores",
-        )
-        self.note(
-            "info",
-            "script.py.mako",
-            "new revisions are written from Whimbrel's template: script.py.tmpl in "
-            "script_location (string.Template syntax), else the packaged default; "
-            "script.py.mako stays for Alembic",
+            f"Whimbrel adds a {HISTORY_TABLE} table beside it, which Alembic's migrations "
+            "ignore (its autogenerate does not: see the env.py: whimbrel_history note)",
         )
         return Conversion(AdoptedSettings(**values), url, self.notes)
 
@@ -288,6 +284,18 @@ class _Converter:
             # Alembic puts the file first when the options do not place it.
             options = f"{REVISION_SCRIPT_FILENAME} {options}".strip()
         cwd = opts.get("cwd")
+        self.notes.append(
+            AdoptNote(
+                "info",
+                topic,
+                f"carried over as Alembic runs it, required: where {target!r} is not "
+                "installed, `whimbrel revision` writes the file and then fails (exit 1), as "
+                "`alembic revision` does; add optional = true to the hook to skip it with a "
+                "warning instead. Unlike Alembic, Whimbrel also fails when the program exits "
+                "non-zero (`ruff check` without --exit-zero, for one)",
+                hook.source,
+            )
+        )
         return PostWriteHook(
             name=hook.name,
             type=kind,  # type: ignore[arg-type]  # checked against _HOOK_TARGETS
@@ -454,6 +462,7 @@ class _Converter:
             self.env_note(
                 kind, f"env.py: {feature.topic}", f"{feature.detail}; {equivalent}", feature.line
             )
+        self.history_table_hook(env)
         self.env_note(
             "info",
             "env.py",
@@ -461,6 +470,30 @@ class _Converter:
             "`async def create_engine(config)` and `async def on_connect(connection, "
             "config)` hooks",
             None,
+        )
+
+    def history_table_hook(self, env: EnvFindings) -> None:
+        # Alembic's autogenerate proposes to drop every table the models lack, Whimbrel's
+        # history table included; only env.py can tell it otherwise.
+        existing = next((f for f in env.features if f.topic == "include_name"), None)
+        if existing is not None:
+            what = (
+                f"env.py passes include_name already (line {existing.line}): make it "
+                f'return False for type_ == "table" and name == "{HISTORY_TABLE}"'
+            )
+        else:
+            what = (
+                "in env.py, define `def include_name(name, type_, parent_names): return not "
+                f'(type_ == "table" and name == "{HISTORY_TABLE}")` and pass '
+                "include_name=include_name to each context.configure() call"
+            )
+        self.env_note(
+            "info" if env.target_metadata_unset else "manual",
+            "env.py: whimbrel_history",
+            f"alembic check and alembic revision --autogenerate see Whimbrel's "
+            f"{HISTORY_TABLE} table and propose to drop it; {what} (see "
+            "docs/migrating-from-alembic.md). Whimbrel's own autogenerate needs no such hook",
+            existing.line if existing is not None else None,
         )
 
 

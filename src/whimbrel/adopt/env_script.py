@@ -98,6 +98,7 @@ class EnvFindings:
     target_metadata: str | None = None
     target_metadata_line: int | None = None
     target_metadata_problem: str | None = None
+    target_metadata_unset: bool = False  # None, or not assigned: no autogenerate
     options: Mapping[str, object] = field(default_factory=dict)
     option_lines: Mapping[str, int] = field(default_factory=dict)
     unresolved_options: tuple[Feature, ...] = ()
@@ -332,6 +333,8 @@ class _EnvReader:
             target_metadata=spec,
             target_metadata_line=self.target_line,
             target_metadata_problem=problem,
+            target_metadata_unset=self.target is None
+            or (isinstance(self.target, ast.Constant) and self.target.value is None),
             options=dict(self.options),
             option_lines=dict(self.option_lines),
             unresolved_options=tuple(self.unresolved),

@@ -67,8 +67,10 @@ class AdoptResult:
 
     ``config_file`` is the file written (or, with ``write=False``, the one that would
     be); ``toml`` is the text added to it, with any password in the URL shown as
-    ``***``. ``sources`` are the Alembic files read. Nothing else is changed: no
-    revision file, no ``env.py``, no database.
+    ``***``. ``sources`` are the Alembic files read. ``revision_template`` is the
+    ``script.py.tmpl`` written (or that would be) in the script directory, ``None``
+    when the project's own is kept. Nothing else is changed: no revision file, no
+    ``env.py``, no database.
     """
 
     config_file: Path
@@ -77,6 +79,7 @@ class AdoptResult:
     toml: str
     sources: tuple[Path, ...]
     notes: tuple[AdoptNote, ...]
+    revision_template: Path | None = None
 
     @property
     def needs_attention(self) -> tuple[AdoptNote, ...]:
