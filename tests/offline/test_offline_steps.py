@@ -273,6 +273,46 @@ async def test_autocommit_block_commits_and_begins_again(tmp_path: Path) -> None
     ]
 
 
+async def test_a_step_that_used_autocommit_block_is_committed_with_its_version_row(
+    tmp_path: Path,
+) -> None:
+    """As online: a later step's failure must not take back the version row of a step
+    whose work is partly committed already."""
+    block = """
+    def upgrade(op: Operations) -> None:
+        op.create_table("t", sa.Column("id", sa.Integer, primary_key=True))
+        with op.autocommit_block():
+            op.execute("SELECT 'in the block'")
+
+
+    def downgrade(op: Operations) -> None:
+        op.drop_table("t")
+    """
+    later = TABLE.replace('"t"', '"u"')
+    result = await command.upgrade(cfg(tmp_path, two(block, later), "postgresql"), sql=True)
+    found = [
+        s.split("(")[0].split(" SET ")[0].strip()
+        for s in statements(result.sql)
+        if s in ("BEGIN", "COMMIT")
+        or s.startswith(("CREATE TABLE t", "CREATE TABLE u", "SELECT 'in"))
+        or s.startswith(("INSERT INTO whimbrel_version", "UPDATE whimbrel_version"))
+    ]
+    # f1000001's version row is committed before u is created, in a new transaction.
+    assert found == [
+        "BEGIN",
+        "CREATE TABLE t",
+        "COMMIT",
+        "SELECT 'in the block'",
+        "BEGIN",
+        "INSERT INTO whimbrel_version",
+        "COMMIT",
+        "BEGIN",
+        "CREATE TABLE u",
+        "UPDATE whimbrel_version",
+        "COMMIT",
+    ]
+
+
 @pytest.mark.parametrize(
     ("dialect", "per_migration", "transactions"),
     [

@@ -9,7 +9,8 @@ history rows the online run would have:
 * PostgreSQL and SQLite: one ``BEGIN``/``COMMIT`` around the run (one per revision with
   ``transaction_per_migration``); MariaDB/MySQL: one per revision, as online.
 * A revision marked ``transactional = False``, and an ``op.autocommit_block()``, run
-  between a ``COMMIT`` and the next ``BEGIN``.
+  between a ``COMMIT`` and the next ``BEGIN``; the version row of a revision that used
+  an ``autocommit_block()`` is committed right after it, as online.
 * PostgreSQL enum types are created once: a ``create_table``/``add_column`` skips the
   types the script created already, by an earlier table or by ``CREATE TYPE`` text
   given to ``op.execute`` (see :meth:`ConnectionlessContext.executed
@@ -149,6 +150,8 @@ class OfflineContext(ConnectionlessContext):
         super().__init__(config, dialect)
         self._writer = writer
         self._impl = impl
+        # Set when the running step commits part of its work in an autocommit_block.
+        self.committed_partly = False
 
     def refuse(self, what: str) -> Exception:
         return _needs_connection(what, self._dialect)
@@ -163,6 +166,7 @@ class OfflineContext(ConnectionlessContext):
     def autocommit_block(self) -> Iterator[None]:
         """``COMMIT``, the block's statements, then ``BEGIN`` again."""
         self.drain()
+        self.committed_partly = True
         was_in = self._writer.in_transaction
         self._writer.commit()
         if was_in:
@@ -274,6 +278,7 @@ class OfflineScript:
             if per_step and index > 1:
                 self.writer.commit()
             self.writer.comment(_running(step, script))
+            self.context.committed_partly = False
             if script.transactional:
                 self.writer.begin()
                 await self._run_step(step, script)
@@ -300,6 +305,10 @@ class OfflineScript:
                     checksum=script_checksum(script.path),
                 ),
             )
+            if self.context.committed_partly and not per_step:
+                # As online: part of this step is committed, so its version row is
+                # committed with it, and a later step's failure cannot take that back.
+                self.writer.commit()
 
     async def _run_step(self, step: Step, script: Script) -> None:
         module = await anyio.to_thread.run_sync(self._load, script)
