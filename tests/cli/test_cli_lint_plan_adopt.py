@@ -63,11 +63,15 @@ def test_adopt_an_alembic_project(tmp_path: Path) -> None:
     dry = _whimbrel(tmp_path, "adopt", "--dry-run")
     assert dry.returncode == 0, dry.stderr
     assert dry.stdout.startswith(f"Would write {tmp_path / 'whimbrel.toml'}:")
+    template = tmp_path / "migrations" / "script.py.tmpl"
+    assert f"Would write {template} (the template of new revision files)" in dry.stdout
     assert not (tmp_path / "whimbrel.toml").exists()
+    assert not template.exists()
     done = _whimbrel(tmp_path, "adopt", "--json")
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["written"] is True
     assert 'version_table = "alembic_version"' in (tmp_path / "whimbrel.toml").read_text()
+    assert "from alembic import op" in template.read_text()
     again = _whimbrel(tmp_path, "adopt")
     assert again.returncode == 1
     assert "whimbrel: error:" in again.stderr

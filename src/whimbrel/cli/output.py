@@ -227,6 +227,10 @@ def _plan(result: Any) -> str:
 def _adopt(result: Any) -> str:
     verb = "Wrote" if result.written else "Would write"
     lines = [f"{verb} {result.config_file}:", "", result.toml.rstrip(), ""]
+    template = getattr(result, "revision_template", None)
+    if template is not None:
+        # New revisions import Alembic's op, so both tools can run them while shared.
+        lines += [f"{verb} {template} (the template of new revision files)", ""]
     for note in result.notes:
         where = f" ({note.source}:{note.line})" if note.source and note.line else ""
         lines.append(f"[{note.kind}] {note.topic}: {note.message}{where}")
