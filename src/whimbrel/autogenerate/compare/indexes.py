@@ -18,10 +18,17 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Column, Index, UniqueConstraint
+from sqlalchemy.exc import CompileError
 
 from whimbrel.autogenerate.build import index_op, unique_op
+from whimbrel.autogenerate.compare.index_sql import (
+    SqlForm,
+    column_form,
+    expression_form,
+    forms_match,
+)
+from whimbrel.autogenerate.compare.sql_tree import canonical_type
 from whimbrel.autogenerate.ops import NoteOp
-from whimbrel.autogenerate.sqlnorm import normalize_sql
 from whimbrel.operations.constraint_ops import (
     CreateIndexOp,
     CreateUniqueConstraintOp,
@@ -31,13 +38,21 @@ from whimbrel.operations.constraint_ops import (
 from whimbrel.operations.opbase import frozen_kwargs
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from sqlalchemy import Table
 
     from whimbrel.autogenerate.compare.context import CompareContext, TableChanges
     from whimbrel.autogenerate.reflect import DbIndex, DbTable, DbUnique
     from whimbrel.operations.constraint_ops import IndexColumn
 
-__all__ = ("compare_indexes", "constraint_name", "fk_implied_indexes", "model_index_op")
+__all__ = (
+    "column_types",
+    "compare_indexes",
+    "constraint_name",
+    "fk_implied_indexes",
+    "model_index_op",
+)
 
 
 def constraint_name(item: Any) -> str | None:
@@ -48,30 +63,51 @@ def constraint_name(item: Any) -> str | None:
 
 @dataclass(frozen=True, slots=True)
 class _Sig:
-    elements: tuple[str, ...]
+    elements: tuple[SqlForm, ...]
     unique: bool
-    where: str | None
+    where: SqlForm | None
     using: str | None
     include: tuple[str, ...]
 
+    def matches(self, model: _Sig) -> bool:
+        """Whether this reflected index is the ``model`` index."""
+        if (self.unique, self.using, self.include) != (model.unique, model.using, model.include):
+            return False
+        if len(self.elements) != len(model.elements):
+            return False
+        if not all(map(forms_match, self.elements, model.elements)):
+            return False
+        if self.where is None or model.where is None:
+            return self.where is model.where
+        return forms_match(self.where, model.where)
 
-def _model_element(ctx: CompareContext, element: Any) -> tuple[str, bool]:
+
+def _model_element(ctx: CompareContext, element: Any, types: Mapping[str, str]) -> SqlForm:
     if isinstance(element, Column):
-        return element.name, False
-    return ctx.compile_expression(element), True
+        return column_form(element.name)
+    sql = ctx.compile_expression(element)
+    return expression_form(sql, element=True, column_types=types)
 
 
-def model_index_sig(ctx: CompareContext, index: Index) -> _Sig:
-    """What is compared of a model index."""
-    elements = tuple(_norm(*_model_element(ctx, e)) for e in index.expressions)
+def model_index_sig(
+    ctx: CompareContext, index: Index, column_types: Mapping[str, str] | None = None
+) -> _Sig:
+    """What is compared of a model index.
+
+    ``column_types``: the canonical types of the table's columns in the database
+    (:func:`column_types`), to know which casts the database dropped.
+    """
+    types = column_types or {}
+    elements = tuple(_model_element(ctx, e, types) for e in index.expressions)
     where = None
     using = None
     include: tuple[str, ...] = ()
     if ctx.dialect_name in ("postgresql", "sqlite"):
         where_expr = index.dialect_options[ctx.dialect_name]["where"]
         if where_expr is not None:
-            where = normalize_sql(
-                where_expr if isinstance(where_expr, str) else ctx.compile_expression(where_expr)
+            where = expression_form(
+                where_expr if isinstance(where_expr, str) else ctx.compile_expression(where_expr),
+                column_types=types,
             )
     if ctx.dialect_name == "postgresql":
         options = index.dialect_options["postgresql"]
@@ -80,20 +116,33 @@ def model_index_sig(ctx: CompareContext, index: Index) -> _Sig:
     return _Sig(elements, bool(index.unique), where, _using(using), include)
 
 
+def column_types(ctx: CompareContext, db_table: DbTable) -> dict[str, str]:
+    """The canonical type of each column of ``db_table`` the dialect can compile."""
+    out: dict[str, str] = {}
+    for column in db_table.columns.values():
+        try:
+            sql = column.type.compile(dialect=ctx.dialect)
+        except CompileError:
+            continue
+        canonical = canonical_type(sql)
+        if canonical is not None:
+            out[column.name] = canonical
+    return out
+
+
 def _using(using: str | None) -> str | None:
     return None if using is None or using.lower() == "btree" else using.lower()
-
-
-def _norm(value: str, is_expr: bool) -> str:
-    return normalize_sql(value) if is_expr else value
 
 
 def db_index_sig(index: DbIndex) -> _Sig:
     """What is compared of a reflected index."""
     return _Sig(
-        tuple(_norm(e, x) for e, x in zip(index.elements, index.expressions, strict=True)),
+        tuple(
+            expression_form(e, element=True) if x else column_form(e)
+            for e, x in zip(index.elements, index.expressions, strict=True)
+        ),
         index.unique,
-        normalize_sql(index.where) if index.where is not None else None,
+        expression_form(index.where) if index.where is not None else None,
         _using(index.using),
         index.include,
     )
@@ -112,7 +161,9 @@ def model_index_op(ctx: CompareContext, index: Index) -> CreateIndexOp:
         else:
             from sqlalchemy import text
 
-            columns.append(text(ctx.compile_expression(element)))
+            # Grouped as SQLAlchemy groups it in CREATE INDEX: PostgreSQL wants
+            # (price * qty) in parentheses of its own, lower(email) as it is.
+            columns.append(text(ctx.compile_expression(element.self_group())))
     kw: dict[str, Any] = {}
     for dialect in ("postgresql", "sqlite"):
         where = index.dialect_options[dialect]["where"]
@@ -208,6 +259,10 @@ def compare_indexes(
     ]
     claimed_uniques: set[int] = set()
     claimed_indexes: set[int] = set()
+    # Only PostgreSQL drops a cast to the type a column has; the others keep the text.
+    types = None
+    if ctx.dialect_name == "postgresql" and any(map(_has_expression, model_indexes)):
+        types = column_types(ctx, db_table)
 
     for uq in model_uniques:
         found = _find_unique(uq, db_uniques, claimed_uniques)
@@ -224,7 +279,7 @@ def compare_indexes(
 
     for ix in model_indexes:
         name = constraint_name(ix)
-        sig = model_index_sig(ctx, ix)
+        sig = model_index_sig(ctx, ix, types)
         db_ix = next(
             (d for d in db_indexes if d.name == name and id(d) not in claimed_indexes), None
         )
@@ -235,7 +290,7 @@ def compare_indexes(
             )
             if db_uq is not None:
                 claimed_uniques.add(id(db_uq))
-                if db_uq.columns != sig.elements and ctx.include_object(
+                if db_uq.columns != tuple(e.flat for e in sig.elements) and ctx.include_object(
                     ix, name, "index", False, db_uq
                 ):
                     changes.drop_items.append(_drop_unique(ctx, db_table, db_uq))
@@ -248,7 +303,7 @@ def compare_indexes(
         claimed_indexes.add(id(db_ix))
         if not ctx.include_object(ix, name, "index", False, db_ix):
             continue
-        if db_index_sig(db_ix) != sig:
+        if not db_index_sig(db_ix).matches(sig):
             changes.drop_items.append(_drop_index(ctx, db_table, db_ix))
             changes.create_items.append(model_index_op(ctx, ix))
 
@@ -270,6 +325,13 @@ def compare_indexes(
             None,
         ):
             changes.drop_items.append(_drop_index(ctx, db_table, db_ix))
+
+
+def _has_expression(index: Index) -> bool:
+    options = index.dialect_options
+    return not all(isinstance(e, Column) for e in index.expressions) or any(
+        options[d]["where"] is not None for d in ("postgresql", "sqlite")
+    )
 
 
 def _find_unique(
