@@ -295,7 +295,7 @@ async def _compare(
     opts = _options(config, options)
     metadatas = _target(config, metadata)
     resolver_specs = parse_renames(renames)
-    async with connect(config, connection=connection, engine=engine) as conn:
+    async with connect(config, connection=connection, engine=engine, read_only=True) as conn:
         if require_head:
             _, heads = await _read_heads(config, conn.connection)
             known = [h for h in heads if h in graph]

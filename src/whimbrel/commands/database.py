@@ -273,7 +273,7 @@ async def verify(
 
     scripts, graph = await load_scripts(config)
     tables = VersionTables(config.version_table, config.history_table, config.version_table_schema)
-    async with connect(config, connection=connection, engine=engine) as conn:
+    async with connect(config, connection=connection, engine=engine, read_only=True) as conn:
         _, heads = await read_heads(config, conn.connection)
         began = not conn.connection.in_transaction()
         rows = await conn.connection.run_sync(read_history, tables)
@@ -504,7 +504,7 @@ async def current(
     from whimbrel.runtime.connection import connect
 
     scripts, graph = await load_scripts(config)
-    async with connect(config, connection=connection, engine=engine) as conn:
+    async with connect(config, connection=connection, engine=engine, read_only=True) as conn:
         exists, heads = await read_heads(config, conn.connection)
         database = conn.database
     known = [h for h in heads if h in graph]
@@ -547,7 +547,7 @@ async def read_current(
 ) -> tuple[str, ...]:
     from whimbrel.runtime.connection import connect
 
-    async with connect(config, connection=connection, engine=engine) as conn:
+    async with connect(config, connection=connection, engine=engine, read_only=True) as conn:
         _, heads = await read_heads(config, conn.connection)
     check_known(graph, heads)
     return heads

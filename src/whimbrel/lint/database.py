@@ -8,7 +8,6 @@ taken as an empty database instead of being connected to (which would create it)
 from __future__ import annotations
 
 from collections.abc import Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import anyio.to_thread
@@ -74,16 +73,9 @@ def missing_sqlite_file(
         return False
     if config.attributes.get("engine") is not None:
         return False
-    from sqlalchemy.engine import make_url
+    from whimbrel.runtime.connection import sqlite_file_missing
 
-    try:
-        url = make_url(config.url)
-    except Exception:
-        return False
-    name = url.database
-    if not url.drivername.startswith("sqlite") or not name or name == ":memory:":
-        return False
-    return not name.startswith("file:") and not Path(name).exists()
+    return sqlite_file_missing(config.url)
 
 
 async def read_heads(connection: AsyncConnection, config: Config) -> tuple[str, ...]:

@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 
     from whimbrel.config import Config
 
-__all__ = ("Connected", "EnvHooks", "connect", "load_env")
+__all__ = ("Connected", "EnvHooks", "connect", "load_env", "sqlite_file_missing")
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,11 +120,14 @@ async def connect(
     *,
     connection: AsyncConnection | None = None,
     engine: AsyncEngine | None = None,
+    read_only: bool = False,
 ) -> AsyncIterator[Connected]:
     """Yield a connection for one command.
 
     A caller's connection is never closed; if it is inside a transaction, the command
-    joins it (``shared=True``) and never commits it.
+    joins it (``shared=True``) and never commits it. With ``read_only``, a configured
+    SQLite file that does not exist is read as the empty database it stands for,
+    without creating it (connecting would).
 
     Raises:
         ConfigError: no connection, engine or URL is configured, or the URL is invalid.
@@ -140,10 +143,18 @@ async def connect(
     if chosen is None and hooks.create_engine is not None:
         chosen = await hooks.create_engine(config)
         owned = True
+    label = None
     if chosen is None:
-        chosen = _engine_from_url(config)
+        if read_only and config.url and sqlite_file_missing(config.url):
+            from sqlalchemy.ext.asyncio import create_async_engine
+
+            label = mask_url(config.url)
+            chosen = create_async_engine("sqlite+aiosqlite://")
+        else:
+            chosen = _engine_from_url(config)
         owned = True
-    label = _database_label(chosen)
+    if label is None:
+        label = _database_label(chosen)
     try:
         try:
             raw = await chosen.connect()
@@ -161,6 +172,20 @@ async def connect(
         if owned:
             with anyio.CancelScope(shield=True):
                 await chosen.dispose()
+
+
+def sqlite_file_missing(url: str) -> bool:
+    """Whether ``url`` names a SQLite file (not memory, not a URI) that does not exist."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        parsed = make_url(url)
+    except Exception:
+        return False
+    name = parsed.database
+    if not parsed.drivername.startswith("sqlite") or not name or name == ":memory:":
+        return False
+    return not name.startswith("file:") and not Path(name).exists()
 
 
 def _engine_from_url(config: Config) -> AsyncEngine:
