@@ -126,8 +126,10 @@ class VerifyResult:
     changed: tuple[ChangedScript, ...]
     unknown: tuple[str, ...]
     unreachable: tuple[str, ...]
+    unrecorded: tuple[str, ...] = ()
+    """Revisions the version table implies that no recorded run or stamp applied."""
 
     @property
     def ok(self) -> bool:
         """Whether every check passed."""
-        return not (self.changed or self.unknown or self.unreachable)
+        return not (self.changed or self.unknown or self.unreachable or self.unrecorded)

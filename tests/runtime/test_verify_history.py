@@ -89,6 +89,23 @@ async def test_manual_update_is_reported(database: TestDatabase, tmp_path: Path)
 
 
 @pytest.mark.asyncio
+async def test_version_table_moved_forward_by_hand_is_reported(
+    database: TestDatabase, tmp_path: Path
+) -> None:
+    cfg = write_project(tmp_path / "proj", database.url, CHAIN)
+    await command.upgrade(cfg, "v0")
+    await _manual(database.url, cfg, "UPDATE {table} SET version_num = 'v2'")
+    found = await command.verify(cfg)
+    assert found.heads == ("v2",)
+    assert found.unreachable == ()
+    assert found.unrecorded == ("v1", "v2")
+    assert not found.ok
+    # Recording the change by hand settles it.
+    await command.stamp(cfg, "v2", purge=True)
+    assert (await command.verify(cfg)).ok
+
+
+@pytest.mark.asyncio
 async def test_manual_update_after_a_stamp_is_reported_and_a_later_run_settles_it(
     database: TestDatabase, tmp_path: Path
 ) -> None:

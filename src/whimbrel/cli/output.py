@@ -153,6 +153,11 @@ def _verify(result: VerifyResult) -> str:
         f"unreachable: {r} is recorded as applied but the version table does not imply it"
         for r in result.unreachable
     ]
+    lines += [
+        f"unrecorded: {r} is applied according to the version table, but no recorded run "
+        "or stamp applied it"
+        for r in result.unrecorded
+    ]
     if not lines:
         at = ", ".join(result.heads) or "base"
         return f"OK: {result.database} at {at}; every applied revision file is unchanged"

@@ -285,13 +285,17 @@ async def verify(
         changed_scripts, graph, scripts, known, checksums(rows)
     )
     applied = graph.applied(known)
-    unreachable = sorted(r for r in replay(rows, graph) if r not in applied)
+    replayed = replay(rows, graph)
+    unreachable = sorted(r for r in replayed if r not in applied)
+    # With no history at all there is nothing to hold the version table against.
+    unrecorded = graph.topological([r for r in applied if r not in replayed]) if rows else []
     return VerifyResult(
         database=database,
         heads=heads,
         changed=tuple(changed),
         unknown=tuple(h for h in heads if h not in graph),
         unreachable=tuple(unreachable),
+        unrecorded=tuple(unrecorded),
     )
 
 
