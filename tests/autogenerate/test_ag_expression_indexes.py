@@ -38,6 +38,7 @@ INDEXES: Indexes = {
     "ix_exi_trim": lambda t: [sa.func.upper(sa.func.trim(t.c.name))],
     "ix_exi_year": lambda t: [sa.extract("year", t.c.created)],
     "ix_exi_order": lambda t: [t.c.n.desc().nulls_last(), t.c.qty.asc().nulls_first()],
+    "ix_exi_lower_desc": lambda t: [sa.func.lower(t.c.email).desc(), t.c.n],
     "ix_exi_partial": lambda t: [
         t.c.n,
         {

@@ -319,7 +319,9 @@ def _index(ix: Any) -> DbIndex:
     is_expr: list[bool] = []
     for i, name in enumerate(names):
         if name is None:
-            elements.append(expressions[i] if i < len(expressions) else "")
+            expression = expressions[i] if i < len(expressions) else ""
+            # SQLAlchemy keys the sorting of an expression by the expression's text.
+            elements.append(" ".join([expression, *sorting.get(expression, ())]))
             is_expr.append(True)
         elif name in sorting:
             elements.append(" ".join([_quote_if_needed(name), *sorting[name]]))
