@@ -1,15 +1,15 @@
-"""The floor: what any typer + anyio.run CLI pays to answer from a size/mtime-validated cache.
+"""The floor: what any typer + anyio.run CLI pays to answer from a stat-validated cache.
 
 The cli suite times it beside ``whimbrel`` and ``alembic`` as ``python
 benchmarks/cli_floor.py {--help,heads,history}``, with a generated project's root as the
 working directory.  It is the least a CLI on Whimbrel's stack can do and still trust a
-cache of revision headers keyed on each file's size and mtime:
+cache of revision headers keyed on each file's size, mtime and ctime:
 
 * a typer app (typer's own ``--help``, which imports no anyio) whose subcommand runs a
   coroutine with ``anyio.run``;
 * the coroutine, in a worker thread (``anyio.to_thread.run_sync``), lists
   ``migrations/versions`` and calls ``os.stat`` on every ``*.py`` file relative to a
-  directory descriptor, building the ``(st_size, st_mtime_ns)`` tuple such a cache is
+  directory descriptor, building the ``(st_size, st_mtime_ns, st_ctime_ns)`` tuple such a cache is
   checked against;
 * ``heads`` then prints one line, ``history`` one line per revision file (its name: the
   least output a history can write).
@@ -28,20 +28,20 @@ import typer
 
 VERSIONS = os.path.join("migrations", "versions")
 
-Scan = tuple[list[str], tuple[tuple[int, int], ...]]
+Scan = tuple[list[str], tuple[tuple[int, int, int], ...]]
 
 app = typer.Typer(add_completion=False, pretty_exceptions_enable=False, rich_markup_mode=None)
 
 
 def scan() -> Scan:
-    """The revision files' names and the ``(st_size, st_mtime_ns)`` a cache must match."""
+    """The revision files' names and the ``(st_size, st_mtime_ns, st_ctime_ns)`` to match."""
     names = [name for name in os.listdir(VERSIONS) if name.endswith(".py")]
     fd = os.open(VERSIONS, os.O_RDONLY | os.O_DIRECTORY)
     try:
         stats = [os.stat(name, dir_fd=fd) for name in names]
     finally:
         os.close(fd)
-    return names, tuple((st.st_size, st.st_mtime_ns) for st in stats)
+    return names, tuple((st.st_size, st.st_mtime_ns, st.st_ctime_ns) for st in stats)
 
 
 def answer() -> Scan:

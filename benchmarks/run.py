@@ -12,7 +12,7 @@ Usage::
 Both tools are run as the executables installed next to ``sys.executable`` (so run this
 with the project's venv Python), each in a freshly generated project directory.  The
 ``cli`` suite (the default) times read-only commands beside a floor, ``cli_floor.py``
-(the least any typer + ``anyio.run`` CLI does to answer from a size/mtime-validated
+(the least any typer + ``anyio.run`` CLI does to answer from a stat-validated
 cache); the ``runtime`` suite times ``upgrade head`` and ``downgrade base`` on SQLite and
 PostgreSQL against a floor, the database's own client (``psql``, ``sqlite3``) running
 Alembic's offline SQL.  See ``benchmarks/README.md`` for what is measured and how to
@@ -227,7 +227,7 @@ def cli_floor_notes(width: int = 99) -> str:
         "floor: `python benchmarks/cli_floor.py <command>`, a bare typer app whose "
         "subcommand anyio.run()s a coroutine that lists migrations/versions and stats every "
         "revision file in a worker thread, then prints one line (history: one per file): "
-        "the least any typer + anyio.run CLI pays to answer from a size/mtime-validated "
+        "the least any typer + anyio.run CLI pays to answer from a stat-validated "
         "cache.",
         "alembic/floor (medians) is the best alembic/whimbrel any tool on this stack can "
         "reach on this machine: where it is below the target, the target cannot be met "

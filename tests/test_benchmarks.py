@@ -439,7 +439,7 @@ def test_cli_floor_notes() -> None:
     assert all(len(line) <= 99 for line in lines)
     assert lines[0].startswith("floor: `python benchmarks/cli_floor.py <command>`")
     flat = " ".join(line.strip() for line in lines)
-    assert "size/mtime-validated cache" in flat
+    assert "stat-validated cache" in flat
     assert "alembic/floor (medians) is the best alembic/whimbrel" in flat
     assert "the target cannot be met here" in flat
     assert any(line.startswith("  alembic/floor") for line in lines)  # second note indented
@@ -1009,7 +1009,7 @@ def test_cli_floor_scan_stats_every_revision_file(
     files = sorted(p.name for p in floor_project.versions_dir.glob("*.py"))
     assert sorted(names) == files and len(files) == 20
     expected = [os.stat(floor_project.versions_dir / name) for name in names]
-    assert stats == tuple((st.st_size, st.st_mtime_ns) for st in expected)
+    assert stats == tuple((st.st_size, st.st_mtime_ns, st.st_ctime_ns) for st in expected)
 
 
 def test_cli_floor_runs_heads_and_history_in_a_project(floor_project: Project) -> None:
