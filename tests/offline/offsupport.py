@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import subprocess
 import textwrap
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
@@ -22,6 +23,7 @@ from databases import (
     PG_PORT,
     PG_USER,
     TestDatabase,
+    provision,
 )
 from whimbrel.config import Config
 
@@ -355,3 +357,41 @@ async def snapshot(url: str, config: Config) -> dict[str, Any]:
             return await conn.run_sync(read)
     finally:
         await engine.dispose()
+
+
+@dataclass(frozen=True)
+class Pair:
+    """Two fresh databases of one dialect: one migrated online, one by offline SQL."""
+
+    online: TestDatabase
+    offline: TestDatabase
+    tmp: Path
+
+    def configs(self, revisions: Mapping[str, Any] = BODIES) -> tuple[Config, Config, Config]:
+        """Online config, offline-target config (to read it), and an unreachable one."""
+        root = self.tmp / "project"
+        (root / "migrations" / "versions").mkdir(parents=True, exist_ok=True)
+        return (
+            project(root, self.online.url, revisions),
+            project(root, self.offline.url, revisions),
+            project(root, UNREACHABLE[self.online.dialect], revisions),
+        )
+
+
+async def pair_of(dialect: str, tmp_path: Path) -> AsyncIterator[Pair]:
+    """Provision two databases of ``dialect`` for one test, and drop both after it."""
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    first = provision(dialect, tmp_path / "a")
+    second = provision(dialect, tmp_path / "b")
+    online = await first.__anext__()
+    try:
+        offline = await second.__anext__()
+        try:
+            yield Pair(online, offline, tmp_path)
+        finally:
+            async for _ in second:
+                pass
+    finally:
+        async for _ in first:
+            pass

@@ -11,16 +11,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 import pytest_asyncio
 import sqlalchemy as sa
-from offsupport import UNREACHABLE, apply_sql, project, snapshot
+from offsupport import UNREACHABLE, Pair, apply_sql, pair_of, project, snapshot
 from sqlalchemy.dialects import postgresql
 
-from databases import TestDatabase, provision
 from whimbrel import command
 from whimbrel.config import Config
 from whimbrel.lint.recorder import record_script
@@ -244,30 +242,10 @@ op.create_table(
 # ------------------------------------------------------------- through psql, for real
 
 
-@dataclass(frozen=True)
-class PgPair:
-    online: TestDatabase
-    offline: TestDatabase
-    tmp: Path
-
-
 @pytest_asyncio.fixture
-async def pg_pair(tmp_path: Path) -> AsyncIterator[PgPair]:
-    (tmp_path / "a").mkdir()
-    (tmp_path / "b").mkdir()
-    first = provision("postgresql", tmp_path / "a")
-    second = provision("postgresql", tmp_path / "b")
-    online = await first.__anext__()
-    try:
-        offline = await second.__anext__()
-        try:
-            yield PgPair(online, offline, tmp_path)
-        finally:
-            async for _ in second:
-                pass
-    finally:
-        async for _ in first:
-            pass
+async def pg_pair(tmp_path: Path) -> AsyncIterator[Pair]:
+    async for pair in pair_of("postgresql", tmp_path):
+        yield pair
 
 
 # The QA report's revision, with a second one adding a column of another new type
@@ -318,7 +296,7 @@ def downgrade(op: Operations) -> None:
 }
 
 
-async def test_offline_script_runs_in_psql_like_online(pg_pair: PgPair) -> None:
+async def test_offline_script_runs_in_psql_like_online(pg_pair: Pair) -> None:
     root = pg_pair.tmp / "project"
     online = project(root, pg_pair.online.url, QA_REVISIONS)
     reader = project(root, pg_pair.offline.url, QA_REVISIONS)
@@ -347,7 +325,7 @@ async def test_offline_script_runs_in_psql_like_online(pg_pair: PgPair) -> None:
     assert (await snapshot(pg_pair.offline.url, reader))["schema"]["__enums__"] == []
 
 
-async def _same(online: Config, reader: Config, pair: PgPair) -> None:
+async def _same(online: Config, reader: Config, pair: Pair) -> None:
     expected = await snapshot(pair.online.url, online)
     got = await snapshot(pair.offline.url, reader)
     assert got["schema"] == expected["schema"]

@@ -9,54 +9,22 @@ rows and data must match. Then the same for a downgrade and a stamp.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 import pytest_asyncio
-from offsupport import R1, R3, R5, UNREACHABLE, apply_sql, project, snapshot
+from offsupport import R1, R3, R5, Pair, apply_sql, pair_of, snapshot
 
-from databases import DIALECTS, TestDatabase, provision
+from databases import DIALECTS
 from whimbrel import command
-from whimbrel.config import Config
 
 pytestmark = pytest.mark.asyncio
 
 
-@dataclass(frozen=True)
-class Pair:
-    """Two fresh databases of one dialect: one migrated online, one by offline SQL."""
-
-    online: TestDatabase
-    offline: TestDatabase
-    tmp: Path
-
-    def configs(self) -> tuple[Config, Config, Config]:
-        """Online config, offline-target config (to read it), and an unreachable one."""
-        root = self.tmp / "project"
-        online = project(root, self.online.url)
-        reader = project(root, self.offline.url)
-        nowhere = project(root, UNREACHABLE[self.online.dialect])
-        return online, reader, nowhere
-
-
 @pytest_asyncio.fixture(params=DIALECTS)
 async def pair(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Pair]:
-    (tmp_path / "a").mkdir()
-    (tmp_path / "b").mkdir()
-    first = provision(request.param, tmp_path / "a")
-    second = provision(request.param, tmp_path / "b")
-    online = await first.__anext__()
-    try:
-        offline = await second.__anext__()
-        try:
-            yield Pair(online, offline, tmp_path)
-        finally:
-            async for _ in second:
-                pass
-    finally:
-        async for _ in first:
-            pass
+    async for made in pair_of(request.param, tmp_path):
+        yield made
 
 
 async def test_upgrade_sql_matches_online_upgrade(pair: Pair) -> None:
