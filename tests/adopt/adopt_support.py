@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import importlib.util
+import os
 import shutil
+import subprocess
+import sys
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
@@ -222,3 +225,23 @@ async def connection(url: str) -> AsyncIterator[AsyncConnection]:
 
 def whimbrel_config(config_file: Path) -> Config:
     return Config.load(config_file, environ={})
+
+
+# The venv's executables (whimbrel, alembic), found first on PATH by run().
+BIN = Path(sys.executable).parent
+
+
+def run(argv: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    """Run a CLI as a user would: the venv first on PATH, no WHIMBREL_* variables."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WHIMBREL_")}
+    env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"
+    return subprocess.run(
+        argv, cwd=cwd, env=env, capture_output=True, text=True, timeout=120, check=False
+    )
+
+
+def ok(argv: list[str], cwd: Path) -> str:
+    """:func:`run`, which must succeed; its stdout and stderr."""
+    done = run(argv, cwd)
+    assert done.returncode == 0, f"{argv}: {done.stdout}{done.stderr}"
+    return done.stdout + done.stderr

@@ -7,22 +7,19 @@ Alembic's own CLI reads and continues the database Whimbrel migrated.
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from adopt_support import ok
 from alembic.migration import MigrationContext
 
 from whimbrel import command
 from whimbrel.adopt import adopt
 from whimbrel.config import Config
 
-BIN = Path(sys.executable).parent
 TEMPLATES = ("generic", "async", "pyproject")
 
 UPGRADE = """\
@@ -37,20 +34,6 @@ DOWNGRADE = """\
     op.drop_index(op.f("ix_users_name"), table_name="users")
     op.drop_table("users")
 """
-
-
-def run(argv: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("WHIMBREL_")}
-    env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"
-    return subprocess.run(
-        argv, cwd=cwd, env=env, capture_output=True, text=True, timeout=120, check=False
-    )
-
-
-def ok(argv: list[str], cwd: Path) -> str:
-    done = run(argv, cwd)
-    assert done.returncode == 0, f"{argv}: {done.stdout}{done.stderr}"
-    return done.stdout + done.stderr
 
 
 def alembic_project(root: Path, template: str) -> str:
