@@ -10,7 +10,6 @@ from whimbrel.errors import CommandError
 from whimbrel.script.directory import ScriptDirectory
 from whimbrel.script.templates import (
     DEFAULT_URL,
-    TemplateInfo,
     init_project,
     list_templates,
 )
@@ -35,9 +34,8 @@ HOOKS = [
 
 def test_list_templates() -> None:
     templates = list_templates()
-    assert [t.name for t in templates] == ["default", "pyproject"]
-    assert all(isinstance(t, TemplateInfo) and t.description for t in templates)
-    assert all("\n" not in t.description for t in templates)
+    assert [name for name, _ in templates] == ["default", "pyproject"]
+    assert all(text and "\n" not in text for _, text in templates)
 
 
 def test_default_template(tmp_path: Path) -> None:

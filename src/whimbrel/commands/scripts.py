@@ -47,7 +47,7 @@ async def list_templates(config: Config | None = None) -> list[TemplateInfo]:
     from whimbrel.results import TemplateInfo
     from whimbrel.script.templates import list_templates as _list
 
-    return [TemplateInfo(name=t.name, description=t.description) for t in _list()]
+    return [TemplateInfo(name=name, description=text) for name, text in _list()]
 
 
 async def init(

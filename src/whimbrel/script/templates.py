@@ -24,8 +24,7 @@ __all__ = (
     "DEFAULT_URL",
     "FILE_TEMPLATE_TOKENS",
     "REVISION_TEMPLATE",
-    "InitResult",
-    "TemplateInfo",
+    "CreatedProject",
     "init_project",
     "list_templates",
     "make_slug",
@@ -273,15 +272,7 @@ def make_slug(message: str | None, length: int) -> str:
 
 
 @dataclass(frozen=True, slots=True)
-class TemplateInfo:
-    """A project template ``whimbrel init`` can write."""
-
-    name: str
-    description: str
-
-
-@dataclass(frozen=True, slots=True)
-class InitResult:
+class CreatedProject:
     """What ``whimbrel init`` did: the paths it created and the configuration file."""
 
     created: list[Path]
@@ -290,23 +281,24 @@ class InitResult:
 
 @dataclass(frozen=True, slots=True)
 class _ProjectTemplate:
-    info: TemplateInfo
+    name: str
+    description: str
     config_name: str
     config_template: str
 
 
 _TEMPLATES = {
-    t.info.name: t
+    t.name: t
     for t in (
         _ProjectTemplate(
-            TemplateInfo("default", "Async SQLite project configured in whimbrel.toml"),
+            "default",
+            "Async SQLite project configured in whimbrel.toml",
             "whimbrel.toml",
             "init/whimbrel.toml.tmpl",
         ),
         _ProjectTemplate(
-            TemplateInfo(
-                "pyproject", "Async SQLite project configured in pyproject.toml [tool.whimbrel]"
-            ),
+            "pyproject",
+            "Async SQLite project configured in pyproject.toml [tool.whimbrel]",
             "pyproject.toml",
             "init/pyproject.toml.tmpl",
         ),
@@ -314,14 +306,14 @@ _TEMPLATES = {
 }
 
 
-def list_templates() -> list[TemplateInfo]:
-    """Return the project templates ``whimbrel init`` knows, by name."""
-    return [_TEMPLATES[name].info for name in sorted(_TEMPLATES)]
+def list_templates() -> list[tuple[str, str]]:
+    """The project templates ``whimbrel init`` knows: (name, description), by name."""
+    return [(name, _TEMPLATES[name].description) for name in sorted(_TEMPLATES)]
 
 
 def init_project(
     *, directory: Path, template: str = "default", config_dir: Path | None = None
-) -> InitResult:
+) -> CreatedProject:
     """Create a migrations directory and its configuration.
 
     Writes ``<directory>/script.py.tmpl``, ``<directory>/versions/``, a README, and
@@ -362,7 +354,7 @@ def init_project(
         url=_toml_escape(DEFAULT_URL),
         hooks=_hooks_toml(default_post_write_hooks()),
     )
-    config_text = _config_text(config_file, settings, pyproject=chosen.info.name == "pyproject")
+    config_text = _config_text(config_file, settings, pyproject=chosen.name == "pyproject")
 
     created: list[Path] = []
     if not directory.exists():
@@ -386,7 +378,7 @@ def init_project(
     if not config_file.exists():
         created.append(config_file)
     config_file.write_text(config_text, encoding="utf-8")
-    return InitResult(created=created, config_file=config_file)
+    return CreatedProject(created=created, config_file=config_file)
 
 
 def _config_text(config_file: Path, settings: str, *, pyproject: bool) -> str:
