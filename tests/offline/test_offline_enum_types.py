@@ -239,6 +239,31 @@ op.create_table(
     assert sum(1 for sql in statements if CREATE_TYPE.match(sql)) == 1, statements
 
 
+async def test_plan_creates_a_type_once_across_revisions(tmp_path: Path) -> None:
+    """As online: a type the first revision created is not created again by the second."""
+    from whimbrel.lint.plan import _steps
+
+    def table(name: str) -> str:
+        return (
+            "def upgrade(op: Operations) -> None:\n"
+            f"    op.create_table({name!r}, sa.Column('id', sa.Integer, primary_key=True),\n"
+            "        sa.Column('m', sa.Enum('a', 'b', name='mood')))\n\n\n"
+            "def downgrade(op: Operations) -> None:\n    pass\n"
+        )
+
+    revisions = {
+        "f1000001": ("first", None, table("t"), True),
+        "f2000002": ("second", "f1000001", table("u"), True),
+    }
+    config = project(tmp_path, PG, revisions)
+    scripts = ScriptDirectory.from_config(config)
+    upgrade = scripts.graph().plan_upgrade((), "heads")
+    dialect = sa.create_engine("postgresql://").dialect
+    steps = await _steps(config, scripts, upgrade, dialect)
+    created = [[s.sql for s in step.statements if CREATE_TYPE.match(s.sql)] for step in steps]
+    assert [len(found) for found in created] == [1, 0], created
+
+
 # ------------------------------------------------------------- through psql, for real
 
 

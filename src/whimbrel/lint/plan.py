@@ -101,10 +101,14 @@ def _plan(graph: RevisionGraph, heads: tuple[str, ...], target: str) -> Plan:
 async def _steps(
     config: Config, scripts: ScriptDirectory, upgrade: Plan, dialect: Dialect
 ) -> list[PlanStep]:
+    from whimbrel.ddl.impl import impl_for
+
     steps: list[PlanStep] = []
+    # One implementation for the whole run: it remembers the enum types created so far.
+    impl = impl_for(dialect)(None, dialect)
     for step in upgrade.steps:
         script = scripts.get_script(step.revision)
-        recording = await record_script(script, config, dialect)
+        recording = await record_script(script, config, dialect, impl=impl)
         statements, notes = _statements(recording, dialect)
         steps.append(
             PlanStep(

@@ -345,18 +345,23 @@ def _traceback_line(exc: BaseException, filename: str) -> int | None:
     return line
 
 
-async def record_script(script: Script, config: Config, dialect: Dialect) -> Recording:
+async def record_script(
+    script: Script, config: Config, dialect: Dialect, *, impl: DefaultImpl | None = None
+) -> Recording:
     """Run ``upgrade()`` of ``script`` against recording operations for ``dialect``.
 
     An exception raised by ``upgrade()`` (it asked for the connection, say) ends the
-    recording; it is reported in :attr:`Recording.stopped`, not raised.
+    recording; it is reported in :attr:`Recording.stopped`, not raised. Pass the same
+    ``impl`` for the revisions of one run, so that what an earlier one created (a
+    PostgreSQL enum type) is not created again by a later one, as online.
 
     Raises:
         ScriptError: the revision file cannot be imported.
     """
     module = await anyio.to_thread.run_sync(_load, script, config)
     recorder = _Recorder(script.file, autocommit=not script.transactional)
-    impl = impl_for(dialect)(None, dialect)
+    if impl is None:
+        impl = impl_for(dialect)(None, dialect)
     ops = RecordingOperations(RecordingContext(config, dialect, recorder), impl, recorder)
     fn = getattr(module, "upgrade", None)
     stopped = None
