@@ -395,6 +395,20 @@ class Config:
 _PASSWORD_PARAM = re.compile(r"([?&](?:password|passwd|pwd)=)[^&#]*", re.IGNORECASE)
 
 
+# A URL in a message: it does not end with the punctuation after it ("…/db: error").
+_URL_IN_TEXT = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^\s'\"]*[^\s'\".,;:)\]]")
+
+
+def mask_urls(text: str) -> str:
+    """Return ``text`` with the password of every URL in it masked, and nothing else changed.
+
+    For messages that may quote a URL (a driver's error): :func:`mask_url` reads
+    its whole argument as one URL, and would hide the text between a ``:`` and an
+    ``@`` anywhere in a sentence.
+    """
+    return _URL_IN_TEXT.sub(lambda m: mask_url(m.group()), text)
+
+
 def mask_url(url: str) -> str:
     """Return ``url`` with its password replaced by ``***``.
 

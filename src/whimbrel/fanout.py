@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 import anyio
 
-from whimbrel.config import mask_url
+from whimbrel.config import mask_url, mask_urls
 from whimbrel.errors import ConfigError, UsageError, WhimbrelError
 
 if TYPE_CHECKING:
@@ -155,6 +155,8 @@ async def upgrade_many(
     concurrency: int = 8,
     stop_on_error: bool = False,
     on_target: TargetListener | None = None,
+    lock: bool = True,
+    allow_changed: bool = False,
 ) -> ManyResult:
     """Upgrade every target to ``revision``, ``concurrency`` at a time.
 
@@ -168,6 +170,8 @@ async def upgrade_many(
             running ones (they roll back); otherwise the others go on.
         on_target: called (and awaited if it returns an awaitable) as each target
             finishes.
+        lock: take each target's migration lock (as :func:`whimbrel.command.upgrade`).
+        allow_changed: run over applied revision files edited since they ran.
 
     Raises:
         ConfigError: there are no targets.
@@ -176,7 +180,9 @@ async def upgrade_many(
     from whimbrel import command
 
     async def run(cfg: Config, conn: AsyncConnection | None) -> MigrationResult:
-        return await command.upgrade(cfg, revision, connection=conn)
+        return await command.upgrade(
+            cfg, revision, connection=conn, lock=lock, allow_changed=allow_changed
+        )
 
     return await _fan_out(config, "upgrade", run, targets, concurrency, stop_on_error, on_target)
 
@@ -187,8 +193,12 @@ async def current_many(
     targets: TargetSource | None = None,
     concurrency: int = 8,
     on_target: TargetListener | None = None,
+    check_heads: bool = False,
 ) -> ManyResult:
     """The current revisions of every target (read-only).
+
+    With ``check_heads``, a target that is not at head fails (with
+    :class:`~whimbrel.errors.NotAtHeadError`'s message), as ``current --check-heads``.
 
     Raises:
         ConfigError: there are no targets.
@@ -197,7 +207,7 @@ async def current_many(
     from whimbrel import command
 
     async def run(cfg: Config, conn: AsyncConnection | None) -> CurrentResult:
-        return await command.current(cfg, connection=conn)
+        return await command.current(cfg, connection=conn, check_heads=check_heads)
 
     return await _fan_out(config, "current", run, targets, concurrency, False, on_target)
 
@@ -262,12 +272,12 @@ async def _fan_out(
                     result = await run(cfg, conn)
             except WhimbrelError as exc:
                 outcome = TargetResult(
-                    target.name, False, time.perf_counter() - began, error=mask_url(str(exc))
+                    target.name, False, time.perf_counter() - began, error=mask_urls(str(exc))
                 )
             except Exception as exc:  # a driver error outside any step
                 message = f"{type(exc).__name__}: {exc}".splitlines()[0]
                 outcome = TargetResult(
-                    target.name, False, time.perf_counter() - began, error=mask_url(message)
+                    target.name, False, time.perf_counter() - began, error=mask_urls(message)
                 )
             else:
                 outcome = TargetResult(

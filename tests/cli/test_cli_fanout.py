@@ -67,3 +67,59 @@ def test_check_all(tmp_path: Path) -> None:
     assert drift.returncode == 1
     assert "[FAILED] sqlite+aiosqlite:///two.db: differs from the models" in drift.stdout
     assert "check: 1/2 target(s) ok" in drift.stdout
+
+
+def _two_targets(tmp_path: Path, body: str = "    pass\n") -> Path:
+    assert _whimbrel(tmp_path, "-q", "init", "migrations").returncode == 0
+    versions = tmp_path / "migrations" / "versions"
+    for rev, down, code in (("r1", None, body), ("r2", "r1", "    pass\n")):
+        (versions / f"{rev}_step.py").write_text(
+            f'"""{rev}"""\nfrom whimbrel import op\n\nrevision = {rev!r}\n'
+            f"down_revision = {down!r}\n\n\ndef upgrade() -> None:\n{code}"
+        )
+    config = tmp_path / "whimbrel.toml"
+    config.write_text(
+        config.read_text()
+        + '\ntargets = ["sqlite+aiosqlite:///a.db", "sqlite+aiosqlite:///b.db"]\n'
+    )
+    return tmp_path
+
+
+def test_a_failure_mentioning_an_at_sign_keeps_its_reason(tmp_path: Path) -> None:
+    """Found by QA: every error went through the URL mask, which hid ':…@'."""
+    project = _two_targets(
+        tmp_path, "    op.execute(\"SELECT * FROM nosuch WHERE email = 'a@b.c'\")\n"
+    )
+    done = _whimbrel(project, "upgrade", "--all")
+    assert done.returncode == 1
+    assert "no such table: nosuch" in done.stderr
+    assert "email = 'a@b.c'" in done.stderr
+    assert "***" not in done.stderr
+
+
+def test_upgrade_all_passes_allow_changed_and_no_lock(tmp_path: Path) -> None:
+    """Found by QA: --allow-changed was dropped with --all, and the error asked for it."""
+    project = _two_targets(tmp_path)
+    assert _whimbrel(project, "-q", "upgrade", "--all", "r1").returncode == 0
+    with (project / "migrations" / "versions" / "r1_step.py").open("a") as f:
+        f.write("# edited after it ran\n")
+    refused = _whimbrel(project, "upgrade", "--all")
+    assert refused.returncode == 1
+    assert "--allow-changed" in refused.stderr
+    done = _whimbrel(project, "upgrade", "--all", "--allow-changed", "--no-lock")
+    assert done.returncode == 0, done.stderr + done.stdout
+    current = _whimbrel(project, "current", "--all")
+    assert current.stdout.count("r2 (at head)") == 2
+
+
+def test_current_all_check_heads_fails_on_a_target_behind(tmp_path: Path) -> None:
+    """Found by QA: --check-heads was ignored with --all, exit 0 with a tenant behind."""
+    project = _two_targets(tmp_path)
+    assert _whimbrel(project, "-q", "upgrade", "--all", "r1").returncode == 0
+    assert _whimbrel(project, "-q", "--url", "sqlite+aiosqlite:///a.db", "upgrade").returncode == 0
+    behind = _whimbrel(project, "current", "--all", "--check-heads")
+    assert behind.returncode == 1
+    assert "b.db" in behind.stderr + behind.stdout
+    assert _whimbrel(project, "-q", "upgrade", "--all").returncode == 0
+    at_head = _whimbrel(project, "current", "--all", "--check-heads")
+    assert at_head.returncode == 0, at_head.stderr

@@ -23,7 +23,7 @@ import typer
 from typer.core import TyperCommand
 
 from whimbrel._version import __version__
-from whimbrel.config import Config, ConfigWarning, mask_url
+from whimbrel.config import Config, ConfigWarning, mask_urls
 from whimbrel.errors import UsageError, WhimbrelError
 
 T = TypeVar("T")
@@ -101,19 +101,10 @@ def _options(ctx: typer.Context) -> GlobalOptions:
     return opts
 
 
-# A URL in a message: it does not end with the punctuation after it ("…/db: error").
-_URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^\s'\"]*[^\s'\".,;:)\]]")
-
-
-def _mask_urls(message: str) -> str:
-    """Hide the password of every URL in a message, and touch nothing else."""
-    return _URL.sub(lambda m: mask_url(m.group()), message)
-
-
 def _fail(opts: GlobalOptions, exc: BaseException, code: int) -> typer.Exit:
     if opts.traceback:
         raise exc
-    print(f"whimbrel: error: {_mask_urls(str(exc))}", file=sys.stderr)
+    print(f"whimbrel: error: {mask_urls(str(exc))}", file=sys.stderr)
     return typer.Exit(code)
 
 
@@ -183,7 +174,7 @@ def library_warnings(*, quiet: bool) -> Iterator[None]:
         def emit(self, record: logging.LogRecord) -> None:
             text = record.getMessage()
             text = text.splitlines()[0] if text else ""
-            print(f"whimbrel: warning: {record.name}: {_mask_urls(text)}", file=sys.stderr)
+            print(f"whimbrel: warning: {record.name}: {mask_urls(text)}", file=sys.stderr)
 
     root = logging.getLogger()
     handler: logging.Handler | None = None
@@ -204,7 +195,7 @@ def library_warnings(*, quiet: bool) -> Iterator[None]:
                 line: str | None = None,
             ) -> None:
                 text = str(message).splitlines()[0] if str(message) else category.__name__
-                print(f"whimbrel: warning: {_mask_urls(text)}", file=sys.stderr)
+                print(f"whimbrel: warning: {mask_urls(text)}", file=sys.stderr)
 
             warnings.showwarning = show
         try:

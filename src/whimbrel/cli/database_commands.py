@@ -157,6 +157,8 @@ def upgrade(
             concurrency=concurrency,
             stop_on_error=stop_on_error,
             on_target=_target_progress(ctx),
+            lock=not no_lock,
+            allow_changed=allow_changed,
         )
         _finish_many(ctx, many, as_json)
         return
@@ -223,7 +225,7 @@ def current(
 ) -> None:
     """Show the revision(s) the database is at."""
     if all_targets:
-        many = _run(ctx, command.current_many, concurrency=concurrency)
+        many = _run(ctx, command.current_many, concurrency=concurrency, check_heads=check_heads)
         _finish_many(ctx, many, as_json)
         return
     result = _run(ctx, command.current, check_heads=check_heads)

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 import anyio
 
-from whimbrel.config import mask_url
+from whimbrel.config import mask_url, mask_urls
 from whimbrel.errors import ConfigError, DatabaseError, ScriptError
 
 if TYPE_CHECKING:
@@ -222,7 +222,7 @@ def _connect_error(exc: Exception, label: str) -> DatabaseError:
     reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()
     first = reason[0] if reason else type(exc).__name__
     return DatabaseError(
-        f"cannot connect to {label}: {mask_url(first)}; check that the server runs and the "
+        f"cannot connect to {label}: {mask_urls(first)}; check that the server runs and the "
         "URL is right",
         url=label,
     )
