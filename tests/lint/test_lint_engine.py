@@ -108,6 +108,25 @@ async def test_a_missing_sqlite_file_is_an_empty_database_and_stays_missing(
 
 
 @pytest.mark.asyncio
+async def test_a_range_without_the_database_lints_for_the_configured_dialect(
+    tmp_path: Path,
+) -> None:
+    """Found by QA: 'lint base:heads' on a SQLite project linted for PostgreSQL."""
+    missing = tmp_path / "app.db"
+    body = Variant('op.create_index("ix_e", "accounts", ["email"])')
+    config = write_case(tmp_path / "p", body, url=f"sqlite+aiosqlite:///{missing}")
+    result = await lint(config, rev_range="base:heads")
+    assert result.scope == "range"
+    assert result.dialect == "sqlite"
+    assert "blocking-index" not in {f.rule for f in result.findings}
+    assert not missing.exists()
+    # An explicit dialect still wins, and without a URL it is PostgreSQL.
+    assert (await lint(config, rev_range="base:heads", dialect="postgresql")).dialect == (
+        "postgresql"
+    )
+
+
+@pytest.mark.asyncio
 async def test_result_is_json_ready(tmp_path: Path) -> None:
     result = await _lint_body(tmp_path, 'op.create_index("ix_e", "accounts", ["email"])')
     data = json.loads(json.dumps(to_data(result)))

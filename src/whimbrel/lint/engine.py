@@ -58,8 +58,8 @@ async def lint(
         config: the project configuration.
         rev_range: ``start:end`` (as in ``history``; ``base:heads`` is everything),
             or one identifier (``head``, an id) for just those revisions.
-        dialect: the dialect to compile for; by default the database's, or
-            ``postgresql`` when no database is read.
+        dialect: the dialect to compile for; by default the database's (from its URL
+            when it is not read), or ``postgresql`` when none is configured.
         connection: read the pending revisions on this connection.
         engine: read them on a connection from this engine.
         disabled: rule ids switched off for the project.
@@ -96,7 +96,7 @@ async def lint(
     else:
         scope = "range"
         ids = _in_range(graph, rev_range or "base:heads", heads)
-    target = _target_dialect(dialect, live)
+    target = _target_dialect(dialect, live, config.url)
     version = server_version
     if version is None and live is not None and target is live:
         version = version_of(live)
@@ -197,7 +197,15 @@ def _in_range(graph: RevisionGraph, rev_range: str, heads: tuple[str, ...] | Non
     return graph.topological(graph.resolve(rev_range, current=heads))
 
 
-def _target_dialect(name: str | None, live: Dialect | None) -> Dialect:
+def _target_dialect(name: str | None, live: Dialect | None, url: str | None = None) -> Dialect:
+    if name is None and live is None and url:
+        # The configured database's dialect is known without connecting to it.
+        from sqlalchemy.engine import make_url
+
+        try:
+            name = make_url(url).get_backend_name()
+        except Exception:
+            name = None
     if name is None:
         return live if live is not None else dialect_named("postgresql")
     if live is not None and family(live.name) == family(name):
