@@ -216,9 +216,11 @@ class MultipleHeadsError(RevisionError):
 
     def __init__(self, heads: Sequence[str], identifier: str = "head"):
         shown = ", ".join(heads)
+        # Where 'heads' itself was refused (one revision was needed), do not suggest it.
+        for_all = "" if identifier.rpartition("@")[2] == "heads" else "use 'heads' for all, "
         super().__init__(
             f"{identifier!r} is ambiguous: there are {len(heads)} heads ({shown}); "
-            "name one with 'label@head' or a revision id, use 'heads' for all, "
+            f"name one with 'label@head' or a revision id, {for_all}"
             "or 'whimbrel merge heads' to join them"
         )
         self.heads = tuple(heads)

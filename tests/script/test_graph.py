@@ -499,3 +499,13 @@ def test_current_naming_an_unknown_revision_is_a_revision_error() -> None:
     with pytest.raises(UnknownRevisionError, match="a1b2"):
         graph.resolve("current", current=["a1b2"])
     assert graph.resolve("current", current=["a1b3"]) == ("a1b3",)
+
+
+def test_several_heads_message_does_not_suggest_what_was_refused() -> None:
+    """Found by QA: 'edit heads' answered "'heads' is ambiguous ... use 'heads' for all"."""
+    from whimbrel.errors import MultipleHeadsError
+
+    refused_heads = str(MultipleHeadsError(["a1", "b2"], "heads"))
+    assert "use 'heads'" not in refused_heads
+    assert "name one with 'label@head' or a revision id" in refused_heads
+    assert "use 'heads' for all" in str(MultipleHeadsError(["a1", "b2"], "head"))
