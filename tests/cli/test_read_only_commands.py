@@ -76,3 +76,26 @@ def test_an_existing_file_is_read(project: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert "aaaa0001 (head)" in done.stdout
     assert _whimbrel(project, "check").returncode == 0
+
+
+def test_plan_text_marks_statements_outside_the_transaction(tmp_path: Path) -> None:
+    """Found by QA: only --json said which statements an autocommit_block runs."""
+    versions = tmp_path / "migrations" / "versions"
+    versions.mkdir(parents=True)
+    (versions / "bbbb0001_vacuum.py").write_text(
+        '"""vacuum"""\nfrom whimbrel import op\n\nrevision = "bbbb0001"\ndown_revision = None\n\n\n'
+        "def upgrade() -> None:\n"
+        "    op.execute('CREATE TABLE t (id INTEGER PRIMARY KEY)')\n"
+        "    with op.autocommit_block():\n"
+        "        op.execute('VACUUM')\n"
+    )
+    (tmp_path / "whimbrel.toml").write_text(
+        'script_location = "migrations"\nurl = "sqlite+aiosqlite:///app.db"\n'
+    )
+    done = _whimbrel(tmp_path, "plan")
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert "bbbb0001  vacuum (in a transaction)" in lines
+    assert "    VACUUM  -- outside the transaction" in lines
+    assert any(line.startswith("    CREATE TABLE t") and "outside" not in line for line in lines)
+    assert not (tmp_path / "app.db").exists()

@@ -216,11 +216,16 @@ def _plan(result: Any) -> str:
         mode = "in a transaction" if step.transactional else "outside a transaction"
         lines.append(f"{step.revision}  {step.message or ''} ({mode})")
         for st in step.statements:
-            lines.append(f"    {' '.join(st.sql.split())}")
+            # A statement of an autocommit_block() runs outside the step's transaction.
+            outside = (
+                "  -- outside the transaction" if st.autocommit and step.transactional else ""
+            )
+            lines.append(f"    {' '.join(st.sql.split())}{outside}")
             for lock in st.locks:
                 if lock.mode is None and lock.rows is None:
                     continue  # nothing known beyond the table's name
-                rows = "?" if lock.rows is None else f"~{lock.rows} rows"
+                # PostgreSQL knows no row count for a table never analysed.
+                rows = "rows unknown" if lock.rows is None else f"~{lock.rows} rows"
                 mode_text = lock.mode or "lock unknown"
                 lines.append(
                     f"        {mode_text} on {lock.table} ({rows}, {_size(lock.total_bytes)})"
