@@ -83,7 +83,8 @@ def test_plan_text_marks_statements_outside_the_transaction(tmp_path: Path) -> N
     versions = tmp_path / "migrations" / "versions"
     versions.mkdir(parents=True)
     (versions / "bbbb0001_vacuum.py").write_text(
-        '"""vacuum"""\nfrom whimbrel import op\n\nrevision = "bbbb0001"\ndown_revision = None\n\n\n'
+        '"""vacuum"""\nfrom whimbrel import op\n\n'
+        'revision = "bbbb0001"\ndown_revision = None\n\n\n'
         "def upgrade() -> None:\n"
         "    op.execute('CREATE TABLE t (id INTEGER PRIMARY KEY)')\n"
         "    with op.autocommit_block():\n"
