@@ -9,7 +9,8 @@ The rebuild follows SQLite's documented procedure, in one of three ways:
 
 * foreign keys not enforced: rename the table aside (``legacy_alter_table`` on, so
   no other table's ``REFERENCES`` is rewritten), create the new table, copy the rows,
-  drop the old one, recreate the indexes;
+  drop the old one, recreate the indexes -- in a transaction of its own when the
+  connection is not in one, so a row the new table refuses changes nothing;
 * enforced, but outside a transaction: switch enforcement off, do the above in a
   transaction of its own, run ``PRAGMA foreign_key_check``, switch it back on;
 * enforced inside a transaction, where ``PRAGMA foreign_keys`` cannot change: defer
@@ -21,7 +22,8 @@ The rebuild follows SQLite's documented procedure, in one of three ways:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -56,6 +58,7 @@ __all__ = (
 )
 
 _ACTIONS = frozenset({"CASCADE", "SET NULL", "SET DEFAULT", "RESTRICT"})
+_SAVEPOINT = "whimbrel_rebuild"
 
 
 @dataclass(frozen=True)
@@ -239,23 +242,45 @@ def rebuild_table(impl: DefaultImpl, plan: RebuildPlan) -> None:
     schema = plan.table.schema
     enforced = _pragma_value(conn, "foreign_keys", schema=None) == 1
     if not enforced:
-        _move_and_copy(impl, conn, plan)
+        if _in_transaction(conn):
+            _move_and_copy(impl, conn, plan)
+        else:
+            with _own_transaction(conn):
+                _move_and_copy(impl, conn, plan)
         return
     conn.exec_driver_sql("PRAGMA foreign_keys = OFF")
+    # The pragma changes only outside a transaction.
     if _pragma_value(conn, "foreign_keys", schema=None) == 0:
         try:
-            conn.exec_driver_sql("BEGIN")
-            try:
+            with _own_transaction(conn):
                 _move_and_copy(impl, conn, plan)
                 _check_foreign_keys(conn, name, schema)
-            except BaseException:
-                conn.exec_driver_sql("ROLLBACK")
-                raise
-            conn.exec_driver_sql("COMMIT")
         finally:
             conn.exec_driver_sql("PRAGMA foreign_keys = ON")
         return
     _copy_aside(impl, conn, plan)
+
+
+def _in_transaction(conn: Connection) -> bool:
+    # SQLAlchemy's own flag says nothing here: in autocommit mode it still "begins".
+    driver = conn.connection.driver_connection
+    return bool(getattr(driver, "in_transaction", True))
+
+
+@contextmanager
+def _own_transaction(conn: Connection) -> Iterator[None]:
+    """``BEGIN`` ... ``COMMIT`` on a connection outside a transaction; rolled back on error.
+
+    Without it each statement of the move-and-copy commits by itself, and a failed row
+    copy leaves the rows in ``_whimbrel_old_<table>`` and the new table empty.
+    """
+    conn.exec_driver_sql("BEGIN")
+    try:
+        yield
+    except BaseException:
+        conn.exec_driver_sql("ROLLBACK")
+        raise
+    conn.exec_driver_sql("COMMIT")
 
 
 def _pragma_value(conn: Connection, pragma: str, *, schema: str | None) -> Any:
@@ -315,9 +340,13 @@ def _write_move_and_copy(impl: DefaultImpl, plan: RebuildPlan) -> None:
 
     Foreign keys are taken as not enforced (SQLite's default, and the only way a
     script can rebuild a referenced table without the checks Whimbrel makes online).
+    The script cannot tell whether it runs in a transaction (``transactional = False``,
+    an ``autocommit_block()``), so a savepoint holds the rebuild: outside one it is a
+    transaction of its own, as online; inside one it changes nothing.
     """
     name, schema = plan.table.name, plan.table.schema
     old = _old_name(name)
+    impl.execute(f"SAVEPOINT {_SAVEPOINT}")
     impl.execute("PRAGMA legacy_alter_table = ON")
     impl.execute(f"ALTER TABLE {_quoted(impl, name, schema)} RENAME TO {_quoted(impl, old, None)}")
     impl.execute("PRAGMA legacy_alter_table = OFF")
@@ -325,6 +354,7 @@ def _write_move_and_copy(impl: DefaultImpl, plan: RebuildPlan) -> None:
     _copy_rows(impl, plan, old)
     impl.execute(f"DROP TABLE {_quoted(impl, old, schema)}")
     _finish(impl, plan)
+    impl.execute(f"RELEASE {_SAVEPOINT}")
 
 
 def _copy_aside(impl: DefaultImpl, conn: Connection, plan: RebuildPlan) -> None:
