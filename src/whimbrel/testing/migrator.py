@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import anyio.to_thread
 
 from whimbrel import command
-from whimbrel.testing.schema import SchemaSnapshot, snapshot
+from whimbrel.testing.schema import SchemaSnapshot, ShapeCache, outline, snapshot
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Row
@@ -46,6 +46,9 @@ class Migrator:
     def __init__(self, config: Config, engine: AsyncEngine) -> None:
         self.config = config
         self.engine = engine
+        # Shapes keyed by their exact DDL: a table unchanged since the last snapshot is
+        # not reflected again, which keeps a snapshot per step cheap on SQLite.
+        self._shapes = ShapeCache()
 
     # -- migrating ---------------------------------------------------------------------
 
@@ -159,7 +162,16 @@ class Migrator:
             sqlalchemy.exc.SQLAlchemyError: reflection failed.
         """
         async with self.engine.connect() as conn:
-            return await snapshot(conn, exclude=self.bookkeeping_tables)
+            return await snapshot(conn, exclude=self.bookkeeping_tables, cache=self._shapes)
+
+    async def outline(self) -> SchemaSnapshot:
+        """The names of the tables and other objects, as :meth:`snapshot` without shapes.
+
+        Raises:
+            sqlalchemy.exc.SQLAlchemyError: reflection failed.
+        """
+        async with self.engine.connect() as conn:
+            return await outline(conn, exclude=self.bookkeeping_tables)
 
     async def table_names(self) -> set[str]:
         """The tables of the database, without Whimbrel's version and history tables.
@@ -167,7 +179,7 @@ class Migrator:
         Raises:
             sqlalchemy.exc.SQLAlchemyError: reflection failed.
         """
-        return set((await self.snapshot()).table_names)
+        return set((await self.outline()).table_names)
 
     @property
     def bookkeeping_tables(self) -> frozenset[str]:

@@ -182,10 +182,13 @@ async def check_stairway(migrator: Migrator) -> None:
     project = await _project(migrator.config, "stairway")
     graph = project.graph
     await _bookkeeping(migrator, "stairway")
+    # Each step starts where the last one ended, so its snapshot serves as "before".
+    # A snapshot after each step is cheap: the migrator reflects only tables whose DDL
+    # it has not seen (SQLite), or everything in one bulk query per kind (elsewhere).
+    before = await migrator.snapshot()
     for step in graph.plan_upgrade((), "heads").steps:
         rev = step.revision
         what = project.describe(rev)
-        before = await migrator.snapshot()
         await _step(migrator.upgrade(rev), "stairway", f"upgrading {what}", rev)
         await _expect_heads(
             migrator, project, step.heads_after, "stairway", f"upgrading {what}", rev
@@ -210,9 +213,10 @@ async def check_stairway(migrator: Migrator) -> None:
         await _expect_heads(
             migrator, project, step.heads_after, "stairway", f"upgrading {what} again", rev
         )
+        before = await migrator.snapshot()
         _expect_same(
             upgraded,
-            await migrator.snapshot(),
+            before,
             "stairway",
             rev,
             f"upgrading {what} a second time, after its downgrade,",
@@ -235,12 +239,14 @@ async def check_downgrade_to_base(migrator: Migrator) -> None:
     await _bookkeeping(migrator, check)
     empty = await migrator.snapshot()
     # Upgrade one revision at a time, to know which one created what is left behind.
+    # On an empty database that can only be a whole table, view, sequence or enum type,
+    # so the names after each step are enough; the shapes are compared once, at base.
     created: list[tuple[str, list[str]]] = []
-    previous = empty
+    previous = await migrator.outline()
     for step in project.graph.plan_upgrade((), "heads").steps:
         rev = step.revision
         await _step(migrator.upgrade(rev), check, f"upgrading {project.describe(rev)}", rev)
-        now = await migrator.snapshot()
+        now = await migrator.outline()
         created.append((rev, differences(previous, now)))
         previous = now
     await _step(migrator.downgrade("base"), check, "downgrading from head to base", None, project)
