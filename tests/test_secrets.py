@@ -93,3 +93,14 @@ def test_config_repr_masks_passwords() -> None:
     assert "sqlite:///t2.db" in shown
     # The value itself is untouched.
     assert config.url is not None and SECRET in config.url
+
+
+def test_masking_urls_in_a_message_leaves_the_rest_alone() -> None:
+    """A driver's error with ':' and '@' in it is a message, not a URL."""
+    from whimbrel.config import mask_urls
+
+    message = "no such table: nosuch; statement: SELECT * FROM t WHERE email = 'a@b.c'"
+    assert mask_urls(message) == message
+    quoted = f"cannot connect to postgresql://app:{SECRET}@db/shop?sslmode=require: refused"
+    expected = "cannot connect to postgresql://app:***@db/shop?sslmode=require: refused"
+    assert mask_urls(quoted) == expected

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 import anyio
 
-from whimbrel.config import mask_url
+from whimbrel.config import mask_url, mask_urls
 from whimbrel.errors import ConfigError, DatabaseError
 
 if TYPE_CHECKING:
@@ -195,4 +195,4 @@ def _server(url: URL) -> str:
 
 def _first_line(exc: BaseException) -> str:
     text = str(getattr(exc, "orig", None) or exc).strip()
-    return mask_url(text.splitlines()[0] if text else type(exc).__name__)
+    return mask_urls(text.splitlines()[0] if text else type(exc).__name__)
