@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from stocksupport import write_revision
 
 from databases import TestDatabase
 from whimbrel.config import Config
@@ -31,48 +32,8 @@ from whimbrel.testing import (
 from whimbrel.testing.schema import TableShape
 from whimbrel.testing.stock import _downgrade_target
 
-REVISION = '''"""{message}
-
-Revision ID: {rev}
-Revises: {down}
-"""
-
-import sqlalchemy as sa
-from whimbrel import op
-
-revision = "{rev}"
-down_revision = {down_literal}
-branch_labels = None
-depends_on = None
-
-
-def upgrade() -> None:
-{upgrade}
-
-
-def downgrade() -> None:
-{downgrade}
-'''
-
 ITEMS = "aaaa00000001"
 EXTRAS = "bbbb00000002"
-
-
-def write_revision(
-    project: Path, rev: str, down: str | None, message: str, upgrade: str, downgrade: str
-) -> None:
-    versions = project / "migrations" / "versions"
-    versions.mkdir(parents=True, exist_ok=True)
-    (versions / f"{rev}_{message.replace(' ', '_')}.py").write_text(
-        REVISION.format(
-            rev=rev,
-            down=down or "",
-            down_literal=repr(down),
-            message=message,
-            upgrade=upgrade,
-            downgrade=downgrade,
-        )
-    )
 
 
 MODELS = """

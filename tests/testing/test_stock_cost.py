@@ -14,35 +14,13 @@ from typing import Any
 import pytest
 import pytest_asyncio
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from stocksupport import write_revision
 
 from databases import TestDatabase
 from whimbrel.config import Config
 from whimbrel.testing import CheckFailed, Migrator, check_downgrade_to_base, check_stairway
 from whimbrel.testing import schema as schema_module
 from whimbrel.testing.schema import ShapeCache, snapshot
-
-REVISION = '''"""{message}
-
-Revision ID: {rev}
-Revises: {down}
-"""
-
-import sqlalchemy as sa
-from whimbrel import op
-
-revision = "{rev}"
-down_revision = {down_literal}
-branch_labels = None
-depends_on = None
-
-
-def upgrade() -> None:
-{upgrade}
-
-
-def downgrade() -> None:
-{downgrade}
-'''
 
 
 def rev_id(i: int) -> str:
@@ -75,16 +53,7 @@ def make_project(
     for i in range(count):
         down = rev_id(i - 1) if i else None
         upgrade, downgrade = (broken or {}).get(i, (create(i), drop(i)))
-        (versions / f"{rev_id(i)}_table_{i}.py").write_text(
-            REVISION.format(
-                rev=rev_id(i),
-                down=down or "",
-                down_literal=repr(down),
-                message=f"table {i}",
-                upgrade=upgrade,
-                downgrade=downgrade,
-            )
-        )
+        write_revision(project, rev_id(i), down, f"table {i}", upgrade, downgrade)
     return Config.load(project / "whimbrel.toml", environ={})
 
 
