@@ -29,7 +29,6 @@ __all__ = (
     "finish_reading",
     "has_database",
     "load_graph",
-    "missing_sqlite_file",
     "read_heads",
     "version_of",
 )
@@ -61,21 +60,6 @@ def has_database(
     from whimbrel.runtime.connection import load_env
 
     return load_env(config).create_engine is not None
-
-
-def missing_sqlite_file(
-    config: Config, connection: AsyncConnection | None, engine: AsyncEngine | None
-) -> bool:
-    """Whether the database is a SQLite file that does not exist yet."""
-    if connection is not None or engine is not None or not config.url:
-        return False
-    if config.attributes.get("connection") is not None:
-        return False
-    if config.attributes.get("engine") is not None:
-        return False
-    from whimbrel.runtime.connection import sqlite_file_missing
-
-    return sqlite_file_missing(config.url)
 
 
 async def read_heads(connection: AsyncConnection, config: Config) -> tuple[str, ...]:

@@ -16,7 +16,6 @@ from whimbrel.lint.database import (
     finish_reading,
     has_database,
     load_graph,
-    missing_sqlite_file,
     read_heads,
     version_of,
 )
@@ -175,13 +174,10 @@ def _relative(rev_range: str) -> bool:
 async def _read_database(
     config: Config, connection: AsyncConnection | None, engine: AsyncEngine | None
 ) -> tuple[str, tuple[str, ...], Dialect | None]:
-    from whimbrel.config import mask_url
     from whimbrel.runtime.connection import connect
 
-    if missing_sqlite_file(config, connection, engine):
-        assert config.url is not None
-        return mask_url(config.url), (), dialect_named("sqlite")
-    async with connect(config, connection=connection, engine=engine) as conn:
+    # read_only: a SQLite file that does not exist reads as empty and stays missing.
+    async with connect(config, connection=connection, engine=engine, read_only=True) as conn:
         try:
             heads = await read_heads(conn.connection, config)
         finally:

@@ -13,10 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 from whimbrel.lint.database import (
     check_known,
-    dialect_named,
     finish_reading,
     load_graph,
-    missing_sqlite_file,
     read_heads,
     version_of,
 )
@@ -69,17 +67,11 @@ async def plan(
         DatabaseError: the database cannot be reached.
         ConfigError: no database is configured.
     """
-    from whimbrel.config import mask_url
     from whimbrel.runtime.connection import connect
 
     scripts, graph = await load_graph(config)
-    if missing_sqlite_file(config, connection, engine):
-        assert config.url is not None
-        upgrade = _plan(graph, (), revision)
-        dialect = dialect_named("sqlite")
-        steps = await _steps(config, scripts, upgrade, dialect)
-        return _result(config, mask_url(config.url), dialect, revision, upgrade, steps, {})
-    async with connect(config, connection=connection, engine=engine) as conn:
+    # read_only: a SQLite file that does not exist reads as empty and stays missing.
+    async with connect(config, connection=connection, engine=engine, read_only=True) as conn:
         try:
             heads = await read_heads(conn.connection, config)
             upgrade = _plan(graph, heads, revision)
